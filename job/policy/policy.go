@@ -1,0 +1,182 @@
+// Package policy checks passwords against a Cognito user pool's password
+// policy and generates passwords that satisfy it. The emulator enforces the
+// policy with Check and the job validates manifest passwords with it, so both
+// give Cognito's own wording.
+package policy
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sethvargo/go-password/password"
+)
+
+// Symbols is the set of special characters Cognito accepts in a password
+// policy's RequireSymbols rule.
+const Symbols = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
+
+// MaxLength is Cognito's limit on the Password field.
+const MaxLength = 256
+
+// DefaultGeneratedLength is the length of generated passwords when the
+// policy's minimum is shorter.
+const DefaultGeneratedLength = 16
+
+// Policy is a user pool's password policy, as DescribeUserPool returns it in
+// Policies.PasswordPolicy.
+type Policy struct {
+	MinimumLength                 int  `json:"MinimumLength"`
+	RequireUppercase              bool `json:"RequireUppercase"`
+	RequireLowercase              bool `json:"RequireLowercase"`
+	RequireNumbers                bool `json:"RequireNumbers"`
+	RequireSymbols                bool `json:"RequireSymbols"`
+	TemporaryPasswordValidityDays int  `json:"TemporaryPasswordValidityDays"`
+	PasswordHistorySize           int  `json:"PasswordHistorySize,omitempty"`
+}
+
+// Default is the policy Cognito gives a new pool: eight characters, all four
+// character classes, temporary passwords valid for seven days.
+func Default() Policy {
+	return Policy{
+		MinimumLength:                 8,
+		RequireUppercase:              true,
+		RequireLowercase:              true,
+		RequireNumbers:                true,
+		RequireSymbols:                true,
+		TemporaryPasswordValidityDays: 7,
+	}
+}
+
+// Violation is a password that breaks the policy. Its message is Cognito's.
+type Violation struct{ Reason string }
+
+func (v *Violation) Error() string {
+	return "Password did not conform with policy: " + v.Reason
+}
+
+// CheckField applies the constraints of the API's Password field, which hold
+// whatever the policy: 1 to 256 characters, not only white space, and (as
+// Cognito's pattern [\S]+ says) no white space at all.
+func CheckField(pw string) error {
+	switch {
+	case pw == "":
+		return fmt.Errorf("password is empty")
+	case utf8.RuneCountInString(pw) > MaxLength:
+		return fmt.Errorf("password is longer than %d characters", MaxLength)
+	case strings.ContainsAny(pw, " \t\r\n\v\f\u00a0\u0085"):
+		return fmt.Errorf("password contains white space")
+	}
+	return nil
+}
+
+// Check reports the first rule of the policy that pw breaks, in the order
+// and the words Cognito uses, or nil.
+func (p Policy) Check(pw string) error {
+	var upper, lower, digit, symbol bool
+	for _, r := range pw {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case r < utf8.RuneSelf && strings.ContainsRune(Symbols, r):
+			symbol = true
+		}
+	}
+	switch {
+	case utf8.RuneCountInString(pw) < p.MinimumLength:
+		return &Violation{"Password not long enough"}
+	case p.RequireLowercase && !lower:
+		return &Violation{"Password must have lowercase characters"}
+	case p.RequireUppercase && !upper:
+		return &Violation{"Password must have uppercase characters"}
+	case p.RequireNumbers && !digit:
+		return &Violation{"Password must have numeric characters"}
+	case p.RequireSymbols && !symbol:
+		return &Violation{"Password must have symbol characters"}
+	}
+	return nil
+}
+
+// GeneratedLength is the length Generator uses for this policy when the
+// operator asks for none (requested 0): the policy's minimum, but never
+// below DefaultGeneratedLength.
+func (p Policy) GeneratedLength(requested int) (int, error) {
+	if requested == 0 {
+		return max(p.MinimumLength, DefaultGeneratedLength), nil
+	}
+	if requested < p.MinimumLength {
+		return 0, fmt.Errorf("password length %d is below the pool's minimum of %d", requested, p.MinimumLength)
+	}
+	if requested > MaxLength {
+		return 0, fmt.Errorf("password length %d is above Cognito's limit of %d", requested, MaxLength)
+	}
+	if requested < 4 {
+		return 0, fmt.Errorf("password length %d is too short to hold every character class", requested)
+	}
+	return requested, nil
+}
+
+// Generator draws passwords that satisfy a policy from crypto/rand. It is
+// safe for concurrent use.
+type Generator struct {
+	policy Policy
+	length int
+	gen    *password.Generator
+}
+
+// NewGenerator returns a generator of passwords of the given length (0 for
+// the policy's default, see GeneratedLength).
+func NewGenerator(p Policy, length int) (*Generator, error) {
+	return newGenerator(p, length, rand.Reader)
+}
+
+func newGenerator(p Policy, length int, random io.Reader) (*Generator, error) {
+	n, err := p.GeneratedLength(length)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := password.NewGenerator(&password.GeneratorInput{
+		LowerLetters: password.LowerLetters,
+		UpperLetters: password.UpperLetters,
+		Digits:       password.Digits,
+		Symbols:      Symbols,
+		Reader:       random,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Generator{policy: p, length: n, gen: gen}, nil
+}
+
+// Length is the length of the passwords the generator draws.
+func (g *Generator) Length() int { return g.length }
+
+// maxDraws bounds the redraws; at 16 characters over 94 symbols a draw
+// misses a letter case with a probability far below one in a thousand, so
+// hitting it means a broken random source.
+const maxDraws = 1000
+
+// Generate returns a password that satisfies the policy. go-password places
+// the requested digits and symbols but draws letters from both cases without
+// guaranteeing either, so every draw is checked and drawn again on a miss.
+func (g *Generator) Generate() (string, error) {
+	// A quarter of digits and symbols each (at least one) keeps the
+	// password strong and makes a miss on those classes impossible.
+	n := max(1, g.length/4)
+	for range maxDraws {
+		pw, err := g.gen.Generate(g.length, n, n, false, true)
+		if err != nil {
+			return "", fmt.Errorf("generate password: %w", err)
+		}
+		if g.policy.Check(pw) == nil && CheckField(pw) == nil {
+			return pw, nil
+		}
+	}
+	return "", fmt.Errorf("generate password: no draw of %d satisfied the policy", maxDraws)
+}

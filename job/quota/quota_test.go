@@ -1,0 +1,55 @@
+package quota
+
+import "testing"
+
+func TestParseSpec(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    Rates
+		wantErr bool
+	}{
+		{spec: "default", want: Defaults()},
+		{spec: "", want: Defaults()},
+		{spec: "off", want: Rates{}},
+		{spec: "UserAccountRecovery=50", want: with(Defaults(), UserAccountRecovery, 50)},
+		{spec: "useraccountrecovery=50, UserRead=off", want: without(with(Defaults(), UserAccountRecovery, 50), UserRead)},
+		{spec: "UserUpdate=0", want: without(Defaults(), UserUpdate)},
+		{spec: "Nope=5", wantErr: true},
+		{spec: "UserUpdate", wantErr: true},
+		{spec: "UserUpdate=-1", wantErr: true},
+		{spec: "UserUpdate=fast", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSpec(tt.spec)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseSpec(%q) error = %v, wantErr %v", tt.spec, err, tt.wantErr)
+			continue
+		}
+		if tt.wantErr {
+			continue
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("ParseSpec(%q) = %v, want %v", tt.spec, got, tt.want)
+			continue
+		}
+		for c, v := range tt.want {
+			if got[c] != v {
+				t.Errorf("ParseSpec(%q)[%s] = %v, want %v", tt.spec, c, got[c], v)
+			}
+		}
+	}
+}
+
+func TestEveryOperationHasAKnownCategory(t *testing.T) {
+	for name, op := range Operations {
+		if _, ok := DefaultRPS[op.Category]; !ok {
+			t.Errorf("%s maps to %q, which has no default rate", name, op.Category)
+		}
+		if op.Cost <= 0 || op.Cost > 1 {
+			t.Errorf("%s has cost %v, want (0, 1]", name, op.Cost)
+		}
+	}
+}
+
+func with(r Rates, c Category, v float64) Rates { r[c] = v; return r }
+func without(r Rates, c Category) Rates         { delete(r, c); return r }
