@@ -1,0 +1,344 @@
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"filippo.io/age"
+)
+
+func checkMode0600(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+}
+
+func TestCreateSecretsPlain(t *testing.T) {
+	// A permissive umask must not loosen the file: it is created 0600.
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+
+	path := filepath.Join(t.TempDir(), "secrets.csv")
+	s, err := CreateSecrets(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Encrypted() || s.Path() != path {
+		t.Errorf("Encrypted()=%v Path()=%q", s.Encrypted(), s.Path())
+	}
+	checkMode0600(t, path)
+	// Created, with its header, before the first row.
+	if data, _ := os.ReadFile(path); string(data) != secretsHeader {
+		t.Errorf("fresh secrets file holds %q, want the header", data)
+	}
+	if err := s.Write(2, "alice", `p"w,1`); err != nil {
+		t.Fatal(err)
+	}
+	// Plain rows reach the OS per row, before Close.
+	if data, _ := os.ReadFile(path); string(data) != secretsHeader+"2,alice,\"p\"\"w,1\"\n" {
+		t.Errorf("after one Write: %q", data)
+	}
+	if err := s.Write(3, "bob", "Zx9!zzzzzzzzzzzz"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	want := secretsHeader + "2,alice,\"p\"\"w,1\"\n3,bob,Zx9!zzzzzzzzzzzz\n"
+	if data, _ := os.ReadFile(path); string(data) != want {
+		t.Errorf("secrets file %q, want %q", data, want)
+	}
+	checkMode0600(t, path)
+}
+
+func TestCreateSecretsRefusesExisting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.csv")
+	if err := os.WriteFile(path, []byte("line,username,password\n2,a,old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, recips := range [][]age.Recipient{nil, {newIdentity(t).Recipient()}} {
+		s, err := CreateSecrets(path, recips)
+		if err == nil {
+			s.Close()
+			t.Fatal("CreateSecrets over an existing file succeeded")
+		}
+		if !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), "already exists") {
+			t.Errorf("error %q: want fs.ErrExist saying it already exists", err)
+		}
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "old") {
+		t.Error("existing secrets file changed")
+	}
+}
+
+func newIdentity(t *testing.T) *age.X25519Identity {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// decryptCSV decrypts an age secrets file and returns its records.
+func decryptCSV(t *testing.T, path string, id age.Identity) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := age.Decrypt(f, id)
+	if err != nil {
+		t.Fatalf("decrypt %s: %v", path, err)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("decrypt %s: %v", path, err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(plain))).ReadAll()
+	if err != nil {
+		t.Fatalf("decrypted %s is not CSV: %v\n%s", path, err, plain)
+	}
+	return recs
+}
+
+func TestCreateSecretsAge(t *testing.T) {
+	id, other := newIdentity(t), newIdentity(t)
+	path := filepath.Join(t.TempDir(), "secrets.csv.age")
+	s, err := CreateSecrets(path, []age.Recipient{id.Recipient(), other.Recipient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Encrypted() {
+		t.Error("Encrypted() = false with recipients")
+	}
+	checkMode0600(t, path)
+	const n = 2000 // > 64 KiB of plaintext: several age chunks
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; i < n; i += 4 {
+				if err := s.Write(i+2, fmt.Sprintf("user%06d", i), fmt.Sprintf("Pw-%06d-%s", i, strings.Repeat("x", 20))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "Pw-000001") || !strings.HasPrefix(string(data), "age-encryption.org/v1\n") {
+		t.Fatal("secrets file is not an age stream, or holds a password in clear")
+	}
+	checkMode0600(t, path)
+	for _, ident := range []age.Identity{id, other} {
+		recs := decryptCSV(t, path, ident)
+		if len(recs) != n+1 || strings.Join(recs[0], ",") != "line,username,password" {
+			t.Fatalf("%d records, header %v; want %d and line,username,password", len(recs), recs[0], n+1)
+		}
+		seen := map[string]bool{}
+		for _, r := range recs[1:] {
+			var i int
+			fmt.Sscanf(r[1], "user%06d", &i)
+			if r[0] != fmt.Sprint(i+2) || r[2] != fmt.Sprintf("Pw-%06d-%s", i, strings.Repeat("x", 20)) || seen[r[1]] {
+				t.Fatalf("bad record %v", r)
+			}
+			seen[r[1]] = true
+		}
+	}
+}
+
+func TestAppendSecretsPlain(t *testing.T) {
+	tests := []struct {
+		name, before, want string
+		mode               fs.FileMode
+	}{
+		{"complete", secretsHeader + "2,a,pw1\n", secretsHeader + "2,a,pw1\n3,b,pw2\n", 0o600},
+		{"cut mid row", secretsHeader + "2,a,pw1\n3,b,p", secretsHeader + "2,a,pw1\n3,b,pw2\n", 0o600},
+		{"loosened mode is tightened", secretsHeader, secretsHeader + "3,b,pw2\n", 0o644},
+		{"empty", "", secretsHeader + "3,b,pw2\n", 0o600},
+		{"missing", "", secretsHeader + "3,b,pw2\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "secrets.csv")
+			if tt.mode != 0 {
+				if err := os.WriteFile(path, []byte(tt.before), tt.mode); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(path, tt.mode)
+			}
+			s, err := AppendSecrets(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Path() != path {
+				t.Errorf("Path() = %q, want %q", s.Path(), path)
+			}
+			if err := s.Write(3, "b", "pw2"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tt.want {
+				t.Errorf("got %q, want %q", data, tt.want)
+			}
+			checkMode0600(t, path)
+		})
+	}
+}
+
+func TestAppendSecretsRefusesOtherCSV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.csv")
+	if err := os.WriteFile(path, []byte("a,b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := AppendSecrets(path, nil); err == nil {
+		s.Close()
+		t.Fatal("AppendSecrets into a foreign CSV succeeded")
+	}
+}
+
+func TestAppendSecretsAge(t *testing.T) {
+	id := newIdentity(t)
+	recips := []age.Recipient{id.Recipient()}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secrets.csv")
+	// Missing file: created in place. Then each resume gets the next free name.
+	wantPaths := []string{path, path + ".2", path + ".3"}
+	for i, want := range wantPaths {
+		var s *Secrets
+		var err error
+		if i == 0 {
+			s, err = CreateSecrets(path, recips)
+		} else {
+			s, err = AppendSecrets(path, recips)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Path() != want {
+			t.Errorf("run %d writes %q, want %q", i, s.Path(), want)
+		}
+		if err := s.Write(i+2, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		checkMode0600(t, want)
+	}
+	for i, p := range wantPaths {
+		recs := decryptCSV(t, p, id)
+		if len(recs) != 2 || recs[1][0] != fmt.Sprint(i+2) || recs[1][2] != fmt.Sprintf("pw%d", i) {
+			t.Errorf("%s decrypts to %v", p, recs)
+		}
+	}
+	// Missing file with recipients: AppendSecrets creates it in place.
+	p2 := filepath.Join(dir, "fresh.csv")
+	s, err := AppendSecrets(p2, recips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s.Path() != p2 {
+		t.Errorf("Path() = %q, want %q", s.Path(), p2)
+	}
+}
+
+func TestSecretsErrorHasNoPassword(t *testing.T) {
+	s, err := CreateSecrets(filepath.Join(t.TempDir(), "secrets.csv"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.f.Close() // make the next write fail
+	const pw = "S3cret!Password"
+	err = s.Write(2, "alice", pw)
+	if err == nil {
+		t.Fatal("Write to a closed file succeeded")
+	}
+	if strings.Contains(err.Error(), pw) {
+		t.Errorf("error leaks the password: %v", err)
+	}
+	if err2 := s.Write(3, "bob", pw); err2 == nil {
+		t.Error("Write after a failed write succeeded")
+	}
+}
+
+func TestParseRecipients(t *testing.T) {
+	id := newIdentity(t)
+	pub := id.Recipient().String()
+	tests := []struct {
+		name    string
+		in      []string
+		want    int
+		wantErr string
+	}{
+		{"one", []string{pub}, 1, ""},
+		{"two and blank", []string{pub, "  ", " " + pub + " "}, 2, ""},
+		{"none", nil, 0, ""},
+		{"garbage", []string{pub, "not-a-key"}, 0, "secrets recipient 2"},
+		{"identity by mistake", []string{id.String()}, 0, "private key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRecipients(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), id.String()) {
+					t.Error("error echoes a private key")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Errorf("%d recipients, want %d", len(got), tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRecipientsFile(t *testing.T) {
+	dir := t.TempDir()
+	a, b := newIdentity(t), newIdentity(t)
+	good := filepath.Join(dir, "recipients.txt")
+	os.WriteFile(good, []byte("# ops team\n"+a.Recipient().String()+"\n\n"+b.Recipient().String()+"\n"), 0o644)
+	got, err := ParseRecipientsFile(good)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("ParseRecipientsFile = %d recipients, %v; want 2, nil", len(got), err)
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("# nothing\n"), 0o644)
+	if _, err := ParseRecipientsFile(bad); err == nil {
+		t.Error("a recipients file without recipients was accepted")
+	}
+	if _, err := ParseRecipientsFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want fs.ErrNotExist", err)
+	}
+}

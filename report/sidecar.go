@@ -1,0 +1,203 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// SidecarVersion is the Job.Version this package writes.
+const SidecarVersion = 1
+
+// Job is what a report was written for, kept in the sidecar
+// <report>.job.json so that --resume can refuse a different manifest or
+// different settings: resuming the wrong job would skip or repeat users.
+type Job struct {
+	Version        int               `json:"version"`
+	Command        string            `json:"command"` // set, reset, change
+	UserPoolID     string            `json:"user_pool_id,omitempty"`
+	Permanent      bool              `json:"permanent"`
+	ManifestPath   string            `json:"manifest_path"` // informational: a moved manifest is fine
+	ManifestSHA256 string            `json:"manifest_sha256"`
+	ManifestSize   int64             `json:"manifest_size"`
+	Params         map[string]string `json:"params,omitempty"` // other settings that must match (password length, client metadata, ...)
+	CreatedAt      time.Time         `json:"created_at"`
+}
+
+// SidecarPath is where the sidecar of reportPath lives.
+func SidecarPath(reportPath string) string { return reportPath + ".job.json" }
+
+// WriteSidecar writes j next to the report atomically (temporary file,
+// fsync, rename, fsync of the directory), so a crash leaves the old sidecar
+// or the new one, never half of one. Write it right after Create succeeds:
+// before would clobber the sidecar of an existing report that Create then
+// refuses. A zero Version is set to SidecarVersion.
+func WriteSidecar(reportPath string, j Job) error {
+	if j.Version == 0 {
+		j.Version = SidecarVersion
+	}
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode job sidecar: %w", err)
+	}
+	data = append(data, '\n')
+	dst := SidecarPath(reportPath)
+	dir := filepath.Dir(dst)
+	tmp, err := os.CreateTemp(dir, filepath.Base(dst)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write job sidecar: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write job sidecar %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write job sidecar %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync job sidecar %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write job sidecar %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("write job sidecar: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync directory of job sidecar %s: %w", dst, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// ReadSidecar reads the sidecar of reportPath. A missing sidecar is an error
+// wrapping fs.ErrNotExist.
+func ReadSidecar(reportPath string) (Job, error) {
+	path := SidecarPath(reportPath)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Job{}, fmt.Errorf("read job sidecar: %w", err)
+	}
+	var j Job
+	if err := json.Unmarshal(data, &j); err != nil {
+		return Job{}, fmt.Errorf("read job sidecar %s: %w", path, err)
+	}
+	if j.Version < 1 || j.Version > SidecarVersion {
+		return Job{}, fmt.Errorf("read job sidecar %s: unsupported version %d (this cogpass reads version %d)", path, j.Version, SidecarVersion)
+	}
+	return j, nil
+}
+
+// Diff lists, one human line each, what differs between j (the job the
+// report was written for) and other (this run). Empty means resumable.
+// CreatedAt and ManifestPath are not compared: time passes and manifests
+// move; the content hash and size are what identify the manifest.
+func (j Job) Diff(other Job) []string {
+	var d []string
+	if v, ov := version(j), version(other); v != ov {
+		d = append(d, fmt.Sprintf("sidecar version differs: %d vs %d", v, ov))
+	}
+	if j.Command != other.Command {
+		d = append(d, fmt.Sprintf("command differs: report was written by %s, this run is %s", orNone(j.Command), orNone(other.Command)))
+	}
+	if j.UserPoolID != other.UserPoolID {
+		d = append(d, fmt.Sprintf("user pool differs: %s vs %s", orNone(j.UserPoolID), orNone(other.UserPoolID)))
+	}
+	if j.Permanent != other.Permanent {
+		d = append(d, fmt.Sprintf("permanent differs: report was written with --permanent=%t, this run has --permanent=%t", j.Permanent, other.Permanent))
+	}
+	if j.ManifestSHA256 != other.ManifestSHA256 {
+		d = append(d, fmt.Sprintf("manifest sha256 differs: report was written for %s, this manifest is %s", shortHash(j.ManifestSHA256), shortHash(other.ManifestSHA256)))
+	}
+	if j.ManifestSize != other.ManifestSize {
+		d = append(d, fmt.Sprintf("manifest size differs: report was written for %d bytes, this manifest has %d", j.ManifestSize, other.ManifestSize))
+	}
+	keys := make([]string, 0, len(j.Params)+len(other.Params))
+	for k := range j.Params {
+		keys = append(keys, k)
+	}
+	for k := range other.Params {
+		if _, ok := j.Params[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		a, aok := j.Params[k]
+		b, bok := other.Params[k]
+		if a == b && aok == bok {
+			continue
+		}
+		d = append(d, fmt.Sprintf("%s differs: %s vs %s", k, paramValue(a, aok), paramValue(b, bok)))
+	}
+	return d
+}
+
+// version treats an unset Version as the current one, as WriteSidecar does.
+func version(j Job) int {
+	if j.Version == 0 {
+		return SidecarVersion
+	}
+	return j.Version
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func paramValue(v string, ok bool) string {
+	if !ok {
+		return "(unset)"
+	}
+	return strconv.Quote(v)
+}
+
+// shortHash abbreviates a hex digest for messages; 12 hex digits tell two
+// manifests apart with certainty in practice.
+func shortHash(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+// HashFile returns the SHA-256 (hex) and size of the file at path, reading
+// it as a stream.
+func HashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash manifest: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash manifest %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
