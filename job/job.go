@@ -1,0 +1,160 @@
+// Package job runs a bulk password job: it takes manifest rows, paces the
+// calls on the quota category of the operation, retries throttles and
+// transient faults itself, and turns every row into one report row.
+package job
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"cogpass/input"
+	"cogpass/job/policy"
+	"cogpass/job/retry"
+	"cogpass/report"
+)
+
+// Command is the kind of job.
+type Command string
+
+const (
+	Set    Command = "set"
+	Reset  Command = "reset"
+	Change Command = "change"
+)
+
+// Operation is the Cognito API operation the command writes with.
+func (c Command) Operation() string {
+	switch c {
+	case Set:
+		return "AdminSetUserPassword"
+	case Reset:
+		return "AdminResetUserPassword"
+	case Change:
+		return "ChangePassword"
+	}
+	return ""
+}
+
+// Actions as the report names them.
+const (
+	ActionSetTemporary = "set-temporary"
+	ActionSetPermanent = "set-permanent"
+	ActionReset        = "reset"
+	ActionChange       = "change"
+)
+
+// Codes cogpass puts in a report row's error_code when the row never reached
+// Cognito, or when the job stopped before it could be sent.
+const (
+	CodeInvalidManifestRow = "InvalidManifestRow"
+	CodeDuplicateUser      = "DuplicateUser"
+	CodePasswordPolicy     = "InvalidPasswordException"
+	CodeFederatedUser      = "FederatedUser"
+)
+
+// API is the part of the Cognito client the job calls. The SDK client
+// satisfies it; tests use it too, against the emulator or a fake.
+type API interface {
+	AdminSetUserPassword(context.Context, *cip.AdminSetUserPasswordInput, ...func(*cip.Options)) (*cip.AdminSetUserPasswordOutput, error)
+	AdminResetUserPassword(context.Context, *cip.AdminResetUserPasswordInput, ...func(*cip.Options)) (*cip.AdminResetUserPasswordOutput, error)
+	ChangePassword(context.Context, *cip.ChangePasswordInput, ...func(*cip.Options)) (*cip.ChangePasswordOutput, error)
+	AdminGetUser(context.Context, *cip.AdminGetUserInput, ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
+	DescribeUserPool(context.Context, *cip.DescribeUserPoolInput, ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
+}
+
+// Rows is a source of manifest rows; *input.Reader is one.
+type Rows interface {
+	Next() (input.Row, error)
+}
+
+// ReportWriter takes one report row per manifest row; *report.Writer is one.
+type ReportWriter interface {
+	Write(report.Row) error
+}
+
+// SecretsWriter takes each generated password; *report.Secrets is one.
+type SecretsWriter interface {
+	Write(line int, username, password string) error
+}
+
+// Config is what one job does and how fast.
+type Config struct {
+	Command        Command
+	UserPoolID     string // default pool; a row's user_pool_id overrides it
+	Permanent      bool
+	ClientMetadata map[string]string
+
+	// Rate is the ceiling in write calls per second; the pacer stays under
+	// it and finds the real quota below it.
+	Rate float64
+	// Concurrency is the number of workers; 0 chooses it from the rate and
+	// the measured latency.
+	Concurrency int
+	Backoff     retry.Backoff
+
+	DryRun  bool
+	Offline bool // with DryRun: no call at all
+	// Policy, when set, is used instead of DescribeUserPool (offline
+	// checks, or a policy file).
+	Policy         *policy.Policy
+	PasswordLength int
+
+	// Skip tells the lines that an earlier run already finished (resume).
+	Skip func(line int) bool
+	// MaxFailures stops the job once that many rows have failed (0: never).
+	MaxFailures int64
+	// IncludeFederated sends rows for EXTERNAL_PROVIDER users too.
+	IncludeFederated bool
+	// CheckFederated looks every user up before writing to skip federated
+	// users. It costs one read per row on the UserRead quota, which is
+	// separate from (and several times larger than) the write quotas.
+	CheckFederated bool
+
+	// StopGrace bounds how long calls in flight may run once the job is
+	// told to stop.
+	StopGrace time.Duration
+
+	Logger *slog.Logger
+	// Progress, when set, is told of every finished row.
+	Progress func(report.Row)
+}
+
+// Fatal is an error that stopped the job: the pool is unknown, the
+// credentials are rejected, or the job was interrupted. Rows that were not
+// finished have no report row and are sent again by a resumed run.
+type Fatal struct {
+	Line int    // the row that met it, 0 when none
+	Code string // the API's error code, when it came from the API
+	Err  error
+}
+
+func (f *Fatal) Error() string {
+	if f.Line > 0 {
+		return fmt.Sprintf("job stopped at manifest line %d: %v", f.Line, f.Err)
+	}
+	return "job stopped: " + f.Err.Error()
+}
+
+func (f *Fatal) Unwrap() error { return f.Err }
+
+func (c Config) validate() error {
+	switch c.Command {
+	case Set, Reset, Change:
+	default:
+		return fmt.Errorf("unknown command %q", c.Command)
+	}
+	if c.Rate <= 0 {
+		return fmt.Errorf("rate must be above 0, got %v", c.Rate)
+	}
+	if c.Concurrency < 0 {
+		return fmt.Errorf("concurrency must be 0 (automatic) or more, got %d", c.Concurrency)
+	}
+	if c.Offline && !c.DryRun {
+		return fmt.Errorf("--offline needs --dry-run")
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"cogpass/input"
+	"cogpass/job/policy"
+	"cogpass/report"
+)
+
+// User statuses as Cognito names them.
+const (
+	StatusForceChange      = "FORCE_CHANGE_PASSWORD"
+	StatusConfirmed        = "CONFIRMED"
+	StatusResetRequired    = "RESET_REQUIRED"
+	StatusExternalProvider = "EXTERNAL_PROVIDER"
+)
+
+// process takes one valid manifest row to its report row.
+func (r *runner) process(row input.Row) {
+	start := time.Now()
+	out := report.Row{Line: row.Line, Username: row.Username, Action: r.action(row)}
+	if r.cfg.Command == Change {
+		// A token needs no pool; the pool, when known, only sets the policy
+		// for generated passwords.
+		if row.AccessToken == "" || row.PreviousPassword == "" {
+			out.Outcome, out.ErrorCode = report.Failed, CodeInvalidManifestRow
+			out.Message = fmt.Sprintf("line %d: change needs access_token and previous_password", row.Line)
+			r.done(out, start)
+			return
+		}
+	}
+	poolID := row.UserPoolID
+	if poolID == "" {
+		poolID = r.cfg.UserPoolID
+	}
+	if poolID == "" && r.cfg.Command != Change {
+		out.Outcome, out.ErrorCode = report.Failed, CodeInvalidManifestRow
+		out.Message = fmt.Sprintf("line %d: no user pool: give --user-pool-id or a user_pool_id column", row.Line)
+		r.done(out, start)
+		return
+	}
+
+	// The password to send, and whether cogpass made it up.
+	var password string
+	var generated bool
+	if r.cfg.Command == Set || r.cfg.Command == Change {
+		pool, err := r.pools.get(poolID)
+		if err != nil {
+			if errors.Is(err, errStopped) {
+				return
+			}
+			out.Outcome, out.ErrorCode, out.Message = report.Failed, "DescribeUserPool", err.Error()
+			r.done(out, start)
+			return
+		}
+		password = row.Password
+		if r.cfg.Command == Change {
+			password = row.ProposedPassword
+		}
+		if password == "" {
+			if password, err = pool.gen.Generate(); err != nil {
+				r.stop(&Fatal{Line: row.Line, Err: err})
+				return
+			}
+			generated = true
+		} else if err := pool.policy.Check(password); err != nil {
+			out.Outcome, out.ErrorCode = report.Failed, CodePasswordPolicy
+			out.Message = fmt.Sprintf("line %d: checked before sending: %v", row.Line, err)
+			r.done(out, start)
+			return
+		}
+	}
+
+	// A look-up first, when the job needs the user's state: a dry run
+	// reports it, and a write skips federated users.
+	lookup := r.cfg.DryRun && !r.cfg.Offline ||
+		!r.cfg.DryRun && r.cfg.CheckFederated && !r.cfg.IncludeFederated && r.cfg.Command != Change
+	var user *cip.AdminGetUserOutput
+	if lookup {
+		var res callResult
+		res = r.call(r.read, row.Line, func(ctx context.Context) error {
+			var err error
+			user, err = r.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &row.Username})
+			return err
+		})
+		out.Attempts += res.attempts
+		if errors.Is(res.err, errStopped) {
+			return
+		}
+		if res.err != nil {
+			out.Outcome, out.ErrorCode, out.Message = report.Failed, res.code, res.message
+			if r.cfg.DryRun {
+				out.Message = "would fail: " + res.message
+			}
+			r.done(out, start)
+			return
+		}
+		out.UserStatus = string(user.UserStatus)
+		if user.UserStatus == StatusExternalProvider && !r.cfg.IncludeFederated {
+			out.Outcome, out.ErrorCode = report.Skipped, CodeFederatedUser
+			out.Message = "federated user (EXTERNAL_PROVIDER): its password lives with the identity provider; --include-federated sends it anyway"
+			r.done(out, start)
+			return
+		}
+	}
+
+	if r.cfg.DryRun {
+		r.plan(&out, row, poolID, user, generated)
+		r.done(out, start)
+		return
+	}
+
+	res := r.call(r.write, row.Line, func(ctx context.Context) error {
+		return r.send(ctx, row, poolID, out.Action, password)
+	})
+	out.Attempts += res.attempts
+	if errors.Is(res.err, errStopped) {
+		return
+	}
+	if res.err != nil {
+		out.Outcome, out.ErrorCode = report.Failed, res.code
+		out.Message = scrub(res.message, password, row.PreviousPassword)
+		r.done(out, start)
+		return
+	}
+	if generated {
+		// The password is written before the row: a crash between the two
+		// leaves a secret without a report row, and the resumed run sends
+		// the row again with a new one, so no user is left with a password
+		// nobody knows.
+		if err := r.secrets.Write(row.Line, row.Username, password); err != nil {
+			r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
+			out.Outcome, out.ErrorCode = report.Failed, "SecretsWriteFailed"
+			out.Message = "the password was set but could not be saved: set it again"
+			r.done(out, start)
+			return
+		}
+	}
+	out.Outcome = report.Succeeded
+	switch out.Action {
+	case ActionSetTemporary:
+		out.UserStatus = StatusForceChange
+	case ActionSetPermanent, ActionChange:
+		out.UserStatus = StatusConfirmed
+	case ActionReset:
+		out.UserStatus = StatusResetRequired
+	}
+	r.done(out, start)
+}
+
+func (r *runner) done(out report.Row, start time.Time) {
+	out.DurationMS = time.Since(start).Milliseconds()
+	r.finish(out)
+}
+
+// send makes the row's write call.
+func (r *runner) send(ctx context.Context, row input.Row, poolID, action, password string) error {
+	switch r.cfg.Command {
+	case Set:
+		_, err := r.api.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+			UserPoolId: &poolID,
+			Username:   &row.Username,
+			Password:   &password,
+			Permanent:  action == ActionSetPermanent,
+		})
+		return err
+	case Reset:
+		meta := r.cfg.ClientMetadata
+		if row.ClientMetadata != nil {
+			meta = row.ClientMetadata
+		}
+		_, err := r.api.AdminResetUserPassword(ctx, &cip.AdminResetUserPasswordInput{
+			UserPoolId:     &poolID,
+			Username:       &row.Username,
+			ClientMetadata: meta,
+		})
+		return err
+	default:
+		_, err := r.api.ChangePassword(ctx, &cip.ChangePasswordInput{
+			AccessToken:      &row.AccessToken,
+			PreviousPassword: &row.PreviousPassword,
+			ProposedPassword: &password,
+		})
+		return err
+	}
+}
+
+// plan fills a dry run's row: what the real run would do to this user, or
+// why it would fail.
+func (r *runner) plan(out *report.Row, row input.Row, poolID string, user *cip.AdminGetUserOutput, generated bool) {
+	out.Outcome = report.Planned
+	pw := "the supplied password"
+	if generated {
+		pw = "a generated password"
+	}
+	var would string
+	switch out.Action {
+	case ActionSetTemporary:
+		would = "would set " + pw + " as temporary (FORCE_CHANGE_PASSWORD)"
+	case ActionSetPermanent:
+		would = "would set " + pw + " as permanent (CONFIRMED)"
+	case ActionReset:
+		would = "would reset the password (RESET_REQUIRED) and send a code"
+	case ActionChange:
+		would = "would change the password with the access token"
+	}
+	if user == nil {
+		out.Message = would
+		return
+	}
+	status := string(user.UserStatus)
+	notes := []string{"user is " + status}
+	if !user.Enabled {
+		notes = append(notes, "disabled")
+	}
+	if out.Action == ActionReset {
+		switch {
+		case !user.Enabled:
+			out.Outcome, out.ErrorCode = report.Failed, "NotAuthorizedException"
+			out.Message = "would fail: User is disabled"
+			return
+		case status == StatusForceChange:
+			out.Outcome, out.ErrorCode = report.Failed, "NotAuthorizedException"
+			out.Message = "would fail: Cognito cannot reset a user in FORCE_CHANGE_PASSWORD; set a new temporary password instead"
+			return
+		case !verifiedContact(user.UserAttributes):
+			out.Outcome, out.ErrorCode = report.Failed, "InvalidParameterException"
+			out.Message = "would fail: the user has no verified email or phone number to send the code to"
+			return
+		case status == StatusResetRequired:
+			notes = append(notes, "already RESET_REQUIRED: a new code would be sent")
+		}
+	}
+	if out.Action == ActionSetTemporary && status == StatusForceChange {
+		notes = append(notes, "already FORCE_CHANGE_PASSWORD: the temporary password would be replaced")
+	}
+	if row.Password != "" && r.cfg.Command == Set {
+		if pool, err := r.pools.get(poolID); err == nil && pool.policy.PasswordHistorySize > 0 {
+			notes = append(notes, fmt.Sprintf("the pool keeps a password history of %d, which only Cognito can check", pool.policy.PasswordHistorySize))
+		}
+	}
+	out.Message = would + "; " + strings.Join(notes, ", ")
+}
+
+func verifiedContact(attrs []types.AttributeType) bool {
+	for _, a := range attrs {
+		name := aws.ToString(a.Name)
+		if (name == "email_verified" || name == "phone_number_verified") && aws.ToString(a.Value) == "true" {
+			return true
+		}
+	}
+	return false
+}
+
+// pool is what the job knows of one user pool.
+type pool struct {
+	policy policy.Policy
+	gen    *policy.Generator
+	email  string // EmailSendingAccount
+}
+
+// pools reads each pool's policy once, on first use, however many workers
+// ask at once.
+type pools struct {
+	r  *runner
+	mu sync.Mutex
+	m  map[string]*poolEntry
+}
+
+type poolEntry struct {
+	once sync.Once
+	p    *pool
+	err  error
+}
+
+func (ps *pools) get(id string) (*pool, error) {
+	ps.mu.Lock()
+	if ps.m == nil {
+		ps.m = make(map[string]*poolEntry)
+	}
+	e, ok := ps.m[id]
+	if !ok {
+		e = &poolEntry{}
+		ps.m[id] = e
+	}
+	ps.mu.Unlock()
+	e.once.Do(func() { e.p, e.err = ps.r.loadPool(id) })
+	if errors.Is(e.err, errStopped) {
+		// Not cached: a later run asks again.
+		return nil, errStopped
+	}
+	return e.p, e.err
+}
+
+func (r *runner) loadPool(id string) (*pool, error) {
+	p := &pool{}
+	switch {
+	case r.cfg.Policy != nil:
+		p.policy = *r.cfg.Policy
+	case r.cfg.Offline || id == "":
+		// No pool to ask (an offline check, or a change with tokens only):
+		// Cognito's default policy, all four classes, which a generated
+		// password of 16 characters satisfies in any pool whose minimum is
+		// not longer.
+		p.policy = policy.Default()
+	default:
+		var out *cip.DescribeUserPoolOutput
+		res := r.call(r.meta, 0, func(ctx context.Context) error {
+			var err error
+			out, err = r.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &id})
+			return err
+		})
+		if res.err != nil {
+			if errors.Is(res.err, errStopped) {
+				return nil, errStopped
+			}
+			// A pool that cannot be read is a fatal condition for a job
+			// with one pool; with a pool per row it fails that pool's rows.
+			if id == r.cfg.UserPoolID {
+				r.stop(&Fatal{Code: res.code, Err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)})
+				return nil, errStopped
+			}
+			return nil, fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)
+		}
+		p.policy, p.email = PolicyFromPool(out.UserPool)
+	}
+	gen, err := policy.NewGenerator(p.policy, r.cfg.PasswordLength)
+	if err != nil {
+		r.stop(&Fatal{Err: fmt.Errorf("pool %s: %w", id, err)})
+		return nil, errStopped
+	}
+	p.gen = gen
+	return p, nil
+}
+
+// PolicyFromPool reads the password policy and e-mail sender of a pool as
+// DescribeUserPool returns it.
+func PolicyFromPool(up *types.UserPoolType) (policy.Policy, string) {
+	var p policy.Policy
+	var email string
+	if up == nil {
+		return policy.Default(), ""
+	}
+	if up.Policies != nil && up.Policies.PasswordPolicy != nil {
+		pp := up.Policies.PasswordPolicy
+		p = policy.Policy{
+			MinimumLength:                 int(aws.ToInt32(pp.MinimumLength)),
+			RequireUppercase:              pp.RequireUppercase,
+			RequireLowercase:              pp.RequireLowercase,
+			RequireNumbers:                pp.RequireNumbers,
+			RequireSymbols:                pp.RequireSymbols,
+			TemporaryPasswordValidityDays: int(pp.TemporaryPasswordValidityDays),
+			PasswordHistorySize:           int(aws.ToInt32(pp.PasswordHistorySize)),
+		}
+	} else {
+		p = policy.Default()
+	}
+	if up.EmailConfiguration != nil {
+		email = string(up.EmailConfiguration.EmailSendingAccount)
+	}
+	if email == "" {
+		email = "COGNITO_DEFAULT"
+	}
+	return p, email
+}

@@ -1,0 +1,282 @@
+package pacing
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// sim is a simulated Cognito: a token-bucket quota the controller does not
+// know, workers with a fixed round trip, and per-second tallies of what the
+// server let through and what it throttled. It runs inside a synctest
+// bubble, so its minutes of traffic take milliseconds.
+type sim struct {
+	quota   *rate.Limiter
+	latency time.Duration
+	start   time.Time
+
+	mu        sync.Mutex
+	ok, thr   []int // per simulated second
+	rateTrace []float64
+}
+
+type phase struct {
+	at    time.Duration
+	quota float64
+}
+
+// run drives ctrl with workers against a server whose quota follows phases
+// (the first at 0), for d of simulated time.
+func runSim(t *testing.T, ctrl *Controller, workers int, latency, d time.Duration, burst int, phases ...phase) *sim {
+	return runSimJitter(t, ctrl, workers, latency, 0, d, burst, phases...)
+}
+
+// runSimJitter is runSim with each leg of a round trip taking latency/2 ±
+// jitter/2, uniformly.
+func runSimJitter(t *testing.T, ctrl *Controller, workers int, latency, jitter, d time.Duration, burst int, phases ...phase) *sim {
+	t.Helper()
+	s := &sim{
+		quota:   rate.NewLimiter(rate.Limit(phases[0].quota), burst),
+		latency: latency,
+		start:   time.Now(),
+		ok:      make([]int, int(d/time.Second)+1),
+		thr:     make([]int, int(d/time.Second)+1),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, p := range phases[1:] {
+			if err := sleepCtx(ctx, p.at-time.Since(s.start)); err != nil {
+				return
+			}
+			s.quota.SetLimit(rate.Limit(p.quota))
+		}
+	})
+	wg.Go(func() {
+		for sleepCtx(ctx, time.Second) == nil {
+			s.mu.Lock()
+			s.rateTrace = append(s.rateTrace, ctrl.Rate())
+			s.mu.Unlock()
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for {
+				if ctrl.Wait(ctx) != nil {
+					return
+				}
+				time.Sleep(leg(latency, jitter)) // request on its way
+				allowed := s.quota.Allow()
+				time.Sleep(leg(latency, jitter)) // answer on its way
+				if ctx.Err() != nil {
+					return
+				}
+				sec := int(time.Since(s.start) / time.Second)
+				s.mu.Lock()
+				if allowed {
+					s.ok[sec]++
+				} else {
+					s.thr[sec]++
+				}
+				s.mu.Unlock()
+				if allowed {
+					ctrl.Succeeded()
+				} else {
+					ctrl.Throttled()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return s
+}
+
+func leg(latency, jitter time.Duration) time.Duration {
+	if jitter <= 0 {
+		return latency / 2
+	}
+	return latency/2 - jitter/2 + rand.N(jitter+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// window sums successes and throttles over simulated seconds [from, to).
+func (s *sim) window(from, to int) (okRate, throttleShare float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok, thr := 0, 0
+	for i := from; i < to && i < len(s.ok); i++ {
+		ok += s.ok[i]
+		thr += s.thr[i]
+	}
+	if ok+thr == 0 {
+		return 0, 0
+	}
+	return float64(ok) / float64(to-from), float64(thr) / float64(ok+thr)
+}
+
+// converged is the first second from which every 5-second window stays
+// within tol of want, or -1.
+func (s *sim) converged(want, tol float64, from, to int) int {
+	first := -1
+	for sec := from; sec+5 <= to; sec++ {
+		r, _ := s.window(sec, sec+5)
+		if math.Abs(r-want) <= tol*want {
+			if first < 0 {
+				first = sec
+			}
+		} else {
+			first = -1
+		}
+	}
+	return first
+}
+
+func (s *sim) logSummary(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.Logf("successes/s: %v", s.ok)
+	t.Logf("throttles/s: %v", s.thr)
+	trace := make([]int, len(s.rateTrace))
+	for i, r := range s.rateTrace {
+		trace[i] = int(math.Round(r))
+	}
+	t.Logf("controller rate/s: %v", trace)
+}
+
+const simLatency = 60 * time.Millisecond
+
+// TestUnknownQuota: the operator asks for 500/s, the account grants 50/s.
+func TestUnknownQuota(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctrl := NewController(500, Options{})
+		s := runSim(t, ctrl, Workers(500, simLatency), simLatency, 60*time.Second, 5, phase{0, 50})
+		s.logSummary(t)
+
+		conv := s.converged(50, 0.10, 0, 60)
+		if conv < 0 || conv > 30 {
+			t.Errorf("achieved rate within 10%% of 50/s from second %d; want by 30", conv)
+		}
+		r, thr := s.window(30, 60)
+		if math.Abs(r-50) > 5 {
+			t.Errorf("achieved %.1f/s over seconds 30-60, want 50 ± 10%%", r)
+		}
+		if thr >= 0.05 {
+			t.Errorf("throttled %.1f%% of calls over seconds 30-60, want < 5%%", 100*thr)
+		}
+		all, allThr := s.window(0, 60)
+		t.Logf("converged at %ds; seconds 30-60: %.1f/s, %.2f%% throttled; whole run: %.1f/s (%.3f of quota), %.2f%% throttled",
+			conv, r, 100*thr, all, all/50, 100*allThr)
+		// The benchmark target for this case, over the whole run.
+		if all < 0.90*50 || allThr > 0.05 {
+			t.Errorf("whole run: %.1f/s, %.2f%% throttled; want >= 45/s and <= 5%%", all, 100*allThr)
+		}
+	})
+}
+
+// TestQuotaDrop: production takes 30/s of a 50/s quota for a while, then
+// gives it back.
+func TestQuotaDrop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctrl := NewController(500, Options{})
+		s := runSim(t, ctrl, Workers(500, simLatency), simLatency, 130*time.Second, 5,
+			phase{0, 50}, phase{40 * time.Second, 20}, phase{80 * time.Second, 50})
+		s.logSummary(t)
+
+		if r, _ := s.window(30, 40); math.Abs(r-50) > 5 {
+			t.Errorf("before the drop: %.1f/s, want 50 ± 10%%", r)
+		}
+		conv := s.converged(20, 0.15, 40, 80)
+		if conv < 0 || conv > 70 {
+			t.Errorf("after the drop at 40 s, within 15%% of 20/s from second %d; want by 70", conv)
+		}
+		r, thr := s.window(50, 80)
+		if math.Abs(r-20) > 3 || thr > 0.05 {
+			t.Errorf("seconds 50-80: %.1f/s, %.2f%% throttled; want 20 ± 15%%, < 5%%", r, 100*thr)
+		}
+		up := s.converged(50, 0.10, 80, 130)
+		if up < 0 || up > 110 {
+			t.Errorf("after the quota came back at 80 s, within 10%% of 50/s from second %d; want by 110", up)
+		}
+		r2, thr2 := s.window(100, 130)
+		if math.Abs(r2-50) > 5 || thr2 > 0.05 {
+			t.Errorf("seconds 100-130: %.1f/s, %.2f%% throttled; want 50 ± 10%%, < 5%%", r2, 100*thr2)
+		}
+		t.Logf("drop: converged at %ds, 50-80 s: %.1f/s %.2f%% throttled; back up at %ds, 100-130 s: %.1f/s %.2f%% throttled",
+			conv, r, 100*thr, up, r2, 100*thr2)
+	})
+}
+
+// TestKnownQuota: --rate equals the quota; the job must use it all.
+func TestKnownQuota(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctrl := NewController(50, Options{})
+		s := runSim(t, ctrl, Workers(50, simLatency), simLatency, 60*time.Second, 5, phase{0, 50})
+		s.logSummary(t)
+		r, thr := s.window(0, 60)
+		if r < 0.97*50 || thr > 0.01 {
+			t.Errorf("achieved %.2f/s (%.3f of quota), %.2f%% throttled; want >= 0.97, <= 1%%", r, r/50, 100*thr)
+		}
+		t.Logf("achieved %.2f/s (%.3f of quota), %.2f%% throttled", r, r/50, 100*thr)
+	})
+}
+
+// TestKnownQuotaNoBurst: the same with a server bucket of one token, where
+// any clumping of calls shows as throttles.
+func TestKnownQuotaNoBurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctrl := NewController(50, Options{})
+		s := runSim(t, ctrl, Workers(50, simLatency), simLatency, 30*time.Second, 1, phase{0, 50})
+		r, thr := s.window(0, 30)
+		if r < 0.97*50 || thr > 0.01 {
+			s.logSummary(t)
+			t.Errorf("achieved %.2f/s, %.2f%% throttled; want >= 48.5/s, <= 1%%", r, 100*thr)
+		}
+	})
+}
+
+// TestUnknownQuotaJitter is the benchmark case on the fake clock:
+// latency 60 ms ± 20 ms, --rate 500, quota 50/s, 3000 calls' worth of time.
+func TestUnknownQuotaJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctrl := NewController(500, Options{})
+		s := runSimJitter(t, ctrl, Workers(500, simLatency), simLatency, 40*time.Millisecond, 60*time.Second, 5, phase{0, 50})
+		r, thr := s.window(0, 60)
+		t.Logf("achieved %.1f/s (%.3f of quota), %.2f%% throttled", r, r/50, 100*thr)
+		if r < 0.90*50 || thr > 0.05 {
+			s.logSummary(t)
+			t.Errorf("achieved %.1f/s, %.2f%% throttled; want >= 45/s, <= 5%%", r, 100*thr)
+		}
+	})
+}
+
+// TestKnownQuotaJitter: --rate 50 against 50/s with jittered latency.
+func TestKnownQuotaJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctrl := NewController(50, Options{})
+		s := runSimJitter(t, ctrl, Workers(50, simLatency), simLatency, 40*time.Millisecond, 60*time.Second, 5, phase{0, 50})
+		r, thr := s.window(0, 60)
+		t.Logf("achieved %.2f/s (%.3f of quota), %.2f%% throttled", r, r/50, 100*thr)
+		if r < 0.97*50 || thr > 0.01 {
+			s.logSummary(t)
+			t.Errorf("achieved %.2f/s, %.2f%% throttled; want >= 48.5/s, <= 1%%", r, 100*thr)
+		}
+	})
+}

@@ -1,0 +1,364 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cogpass/input"
+	"cogpass/job/pacing"
+	"cogpass/job/quota"
+	"cogpass/job/retry"
+	"cogpass/report"
+)
+
+// queueDepth is how many rows the reader may read ahead of the workers. It
+// bounds memory, whatever the manifest's length.
+const queueDepth = 256
+
+// maxWorkers caps the automatic worker count: at Cognito's quotas even a
+// second of latency needs far fewer.
+const maxWorkers = 512
+
+// limitExceededStop is how many LimitExceededException answers in a row
+// stop the job: one is a row's problem, a run of them is the account's
+// (a daily e-mail cap, say), and every further call would fail too.
+const limitExceededStop = 5
+
+// errStopped marks a row that was not finished because the job stopped; it
+// gets no report row so that a resumed run sends it again.
+var errStopped = errors.New("job stopped")
+
+type runner struct {
+	cfg     Config
+	api     API
+	rep     ReportWriter
+	secrets SecretsWriter
+	log     *slog.Logger
+
+	// jobCtx ends when the job must take no new work; callCtx ends
+	// StopGrace later, cutting calls still in flight.
+	jobCtx  context.Context
+	stop    context.CancelCauseFunc
+	callCtx context.Context
+
+	write *pacing.Controller // the command's write category
+	read  *pacing.Controller // AdminGetUser look-ups
+	meta  *pacing.Controller // DescribeUserPool
+
+	pools   pools
+	stats   *Stats
+	latency *pacing.Latency
+
+	failed        atomic.Int64
+	limitExceeded atomic.Int64
+	reportMu      sync.Mutex
+	reportErr     error
+}
+
+// Run runs the job to the end of rows, or until it is stopped by ctx or a
+// fatal error, which it returns as a *Fatal. Per-row failures are report
+// rows, not errors.
+func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, secrets SecretsWriter) (*Summary, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Backoff == (retry.Backoff{}) {
+		cfg.Backoff = retry.DefaultBackoff
+	}
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = 10 * time.Second
+	}
+	r := &runner{
+		cfg:     cfg,
+		api:     api,
+		rep:     rep,
+		secrets: secrets,
+		log:     cfg.Logger,
+		stats:   newStats(),
+		latency: pacing.NewLatency(),
+	}
+	r.pools.r = r
+	jobCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	r.jobCtx, r.stop, r.callCtx = jobCtx, stop, callCtx
+	go func() {
+		select {
+		case <-jobCtx.Done():
+		case <-callCtx.Done():
+			return
+		}
+		t := time.NewTimer(cfg.StopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelCalls()
+		case <-callCtx.Done():
+		}
+	}()
+
+	r.write = r.newPacer(cfg.Command.Operation(), cfg.Rate)
+	r.read = r.newPacer("AdminGetUser", 0)
+	r.meta = r.newPacer("DescribeUserPool", 0)
+
+	start := time.Now()
+	queue := make(chan input.Row, queueDepth)
+	var readErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(queue)
+		readErr = r.feed(rows, queue)
+	})
+
+	var workers sync.WaitGroup
+	worker := func() {
+		for row := range queue {
+			if jobCtx.Err() != nil {
+				continue // drain: the rows left are sent by a resumed run
+			}
+			r.process(row)
+		}
+	}
+	n := cfg.Concurrency
+	if n == 0 {
+		n = pacing.Workers(r.write.Rate(), 100*time.Millisecond)
+	}
+	n = min(n, maxWorkers)
+	for range n {
+		workers.Go(worker)
+	}
+	if cfg.Concurrency == 0 {
+		// Little's law: rate x latency calls are in flight at once. Grow the
+		// pool as the measured latency asks; idle workers cost nothing.
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-jobCtx.Done():
+					return
+				case <-tick.C:
+				}
+				want := min(pacing.Workers(r.write.Rate(), r.latency.Value()), maxWorkers)
+				for ; n < want; n++ {
+					workers.Go(worker)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	workers.Wait()
+
+	sum := r.stats.summary(time.Since(start))
+	sum.Workers = n
+	if r.reportErr != nil {
+		return sum, &Fatal{Err: fmt.Errorf("write report: %w", r.reportErr)}
+	}
+	if cause := context.Cause(jobCtx); cause != nil && jobCtx.Err() != nil {
+		var fatal *Fatal
+		if errors.As(cause, &fatal) {
+			return sum, fatal
+		}
+		return sum, &Fatal{Err: cause}
+	}
+	if readErr != nil {
+		return sum, &Fatal{Err: readErr}
+	}
+	return sum, nil
+}
+
+func (r *runner) newPacer(operation string, ceiling float64) *pacing.Controller {
+	op, ok := quota.Lookup(operation)
+	if ceiling == 0 && ok {
+		ceiling = quota.DefaultRPS[op.Category] * quota.DefaultShare
+	}
+	return pacing.NewController(ceiling, pacing.Options{
+		OnChange: func(old, new float64) {
+			r.log.Info("rate change", "operation", operation, "from", round(old), "to", round(new))
+		},
+	})
+}
+
+func round(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
+
+// feed reads the manifest into queue. Bad rows become report rows at once;
+// rows a resumed run already finished are passed over.
+func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
+	for {
+		row, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read manifest: %w", err)
+		}
+		if r.cfg.Skip != nil && r.cfg.Skip(row.Line) {
+			r.stats.resumed.Add(1)
+			continue
+		}
+		if row.Err != nil {
+			r.finish(report.Row{
+				Line: row.Line, Username: row.Username, Action: r.action(row),
+				Outcome: report.Failed, ErrorCode: CodeInvalidManifestRow,
+				Message: fmt.Sprintf("line %d: %v", row.Line, row.Err),
+			})
+			continue
+		}
+		select {
+		case queue <- row:
+		case <-r.jobCtx.Done():
+			return nil
+		}
+	}
+}
+
+func (r *runner) action(row input.Row) string {
+	switch r.cfg.Command {
+	case Set:
+		if r.cfg.Permanent || (row.Permanent != nil && *row.Permanent) {
+			return ActionSetPermanent
+		}
+		return ActionSetTemporary
+	case Reset:
+		return ActionReset
+	default:
+		return ActionChange
+	}
+}
+
+// finish writes the row's report row. A report that cannot be written stops
+// the job: going on would touch users with no record of it.
+func (r *runner) finish(row report.Row) {
+	if row.FinishedAt.IsZero() {
+		row.FinishedAt = time.Now().UTC()
+	}
+	r.stats.add(row)
+	if row.Outcome == report.Failed {
+		n := r.failed.Add(1)
+		if r.cfg.MaxFailures > 0 && n >= r.cfg.MaxFailures {
+			r.stop(&Fatal{Line: row.Line, Code: "MaxFailures",
+				Err: fmt.Errorf("%d rows failed, the limit set by --max-failures", n)})
+		}
+	}
+	if err := r.rep.Write(row); err != nil {
+		r.reportMu.Lock()
+		if r.reportErr == nil {
+			r.reportErr = err
+		}
+		r.reportMu.Unlock()
+		r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write report: %w", err)})
+		return
+	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(row)
+	}
+	if row.Outcome == report.Failed {
+		r.log.Warn("row failed", "line", row.Line, "username", row.Username,
+			"error_code", row.ErrorCode, "message", row.Message, "attempts", row.Attempts)
+	}
+}
+
+// callResult is what one API call came to after its retries.
+type callResult struct {
+	attempts int
+	code     string
+	message  string
+	err      error // nil on success
+}
+
+// call makes fn's API call, paced by pacer, retrying throttles and
+// transient faults with full-jitter backoff. It returns errStopped when the
+// job stopped before the call could finish; a job-fatal error also stops
+// the job.
+func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Context) error) callResult {
+	var res callResult
+	for {
+		if err := pacer.Wait(r.jobCtx); err != nil {
+			res.err = errStopped
+			return res
+		}
+		res.attempts++
+		r.stats.calls.Add(1)
+		t0 := time.Now()
+		err := fn(r.callCtx)
+		r.latency.Observe(time.Since(t0))
+		r.stats.observe(time.Since(t0))
+		if err == nil {
+			pacer.Succeeded()
+			r.limitExceeded.Store(0)
+			res.err, res.code, res.message = nil, "", ""
+			return res
+		}
+		class, code := retry.Classify(err)
+		res.err, res.code, res.message = err, code, apiMessage(err)
+		if class == retry.Permanent || class == retry.LimitExceeded || code == "InternalErrorException" {
+			// Cognito answered, and the answer used quota as a success
+			// does: the pacer's measure of what gets through counts it.
+			pacer.Succeeded()
+		}
+		switch class {
+		case retry.Throttle:
+			r.stats.throttled.Add(1)
+			pacer.Throttled()
+		case retry.Retryable:
+			r.stats.retried.Add(1)
+		case retry.LimitExceeded:
+			if r.limitExceeded.Add(1) >= limitExceededStop {
+				r.stop(&Fatal{Line: line, Code: code, Err: fmt.Errorf("%s %d times in a row: %s", code, limitExceededStop, res.message)})
+			}
+			return res
+		case retry.Fatal:
+			if r.jobCtx.Err() != nil || errors.Is(err, context.Canceled) {
+				res.err = errStopped
+				return res
+			}
+			r.stop(&Fatal{Line: line, Code: code, Err: err})
+			res.err = errStopped
+			return res
+		default:
+			return res
+		}
+		if res.attempts >= r.cfg.Backoff.MaxAttempts {
+			res.message = fmt.Sprintf("gave up after %d attempts: %s", res.attempts, res.message)
+			return res
+		}
+		if err := retry.Sleep(r.jobCtx, r.cfg.Backoff.Delay(res.attempts)); err != nil {
+			res.err = errStopped
+			return res
+		}
+	}
+}
+
+// apiMessage is the error's message without the SDK's request envelope.
+func apiMessage(err error) string {
+	var api interface{ ErrorMessage() string }
+	if errors.As(err, &api) && api.ErrorMessage() != "" {
+		return api.ErrorMessage()
+	}
+	return err.Error()
+}
+
+// scrub keeps a password out of a message, whatever an endpoint echoes.
+func scrub(msg string, secrets ...string) string {
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[password]")
+		}
+	}
+	return msg
+}

@@ -1,0 +1,185 @@
+package job
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cogpass/report"
+)
+
+// Stats counts a job as it runs. It keeps a fixed amount of memory however
+// many rows pass.
+type Stats struct {
+	calls     atomic.Int64
+	throttled atomic.Int64
+	retried   atomic.Int64
+	resumed   atomic.Int64
+
+	mu       sync.Mutex
+	outcomes map[report.Outcome]int64
+	codes    map[string]*CodeCount
+	lat      histogram
+}
+
+func newStats() *Stats {
+	return &Stats{outcomes: make(map[report.Outcome]int64), codes: make(map[string]*CodeCount)}
+}
+
+func (s *Stats) add(row report.Row) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outcomes[row.Outcome]++
+	if row.ErrorCode != "" {
+		c, ok := s.codes[row.ErrorCode]
+		if !ok {
+			c = &CodeCount{Code: row.ErrorCode, ExampleLine: row.Line, ExampleMessage: row.Message}
+			s.codes[row.ErrorCode] = c
+		}
+		c.Count++
+	}
+}
+
+func (s *Stats) observe(d time.Duration) {
+	s.mu.Lock()
+	s.lat.add(d)
+	s.mu.Unlock()
+}
+
+// CodeCount is how many rows ended with one error code, and one of them.
+type CodeCount struct {
+	Code           string `json:"code"`
+	Count          int64  `json:"count"`
+	ExampleLine    int    `json:"example_line"`
+	ExampleMessage string `json:"example_message"`
+}
+
+// Summary is the end of a job in numbers.
+type Summary struct {
+	Rows       int64                    `json:"rows"`
+	Outcomes   map[report.Outcome]int64 `json:"outcomes"`
+	ErrorCodes []CodeCount              `json:"error_codes"`
+	Resumed    int64                    `json:"resumed_rows"` // passed over: an earlier run finished them
+	Calls      int64                    `json:"calls"`
+	Throttled  int64                    `json:"throttled_calls"`
+	Retried    int64                    `json:"retried_calls"`
+	Elapsed    time.Duration            `json:"-"`
+	ElapsedS   float64                  `json:"elapsed_seconds"`
+	CallsPerS  float64                  `json:"calls_per_second"`
+	LatencyMS  map[string]float64       `json:"latency_ms"`
+	Workers    int                      `json:"workers"`
+	Extra      map[string]any           `json:"extra,omitempty"`
+}
+
+func (s *Stats) summary(elapsed time.Duration) *Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := &Summary{
+		Outcomes:  make(map[report.Outcome]int64, len(s.outcomes)),
+		Resumed:   s.resumed.Load(),
+		Calls:     s.calls.Load(),
+		Throttled: s.throttled.Load(),
+		Retried:   s.retried.Load(),
+		Elapsed:   elapsed,
+		ElapsedS:  math.Round(elapsed.Seconds()*1000) / 1000,
+		LatencyMS: map[string]float64{
+			"p50": s.lat.quantile(0.50),
+			"p95": s.lat.quantile(0.95),
+			"p99": s.lat.quantile(0.99),
+		},
+	}
+	for o, n := range s.outcomes {
+		sum.Outcomes[o] = n
+		sum.Rows += n
+	}
+	for _, c := range s.codes {
+		sum.ErrorCodes = append(sum.ErrorCodes, *c)
+	}
+	sort.Slice(sum.ErrorCodes, func(i, j int) bool {
+		a, b := sum.ErrorCodes[i], sum.ErrorCodes[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Code < b.Code
+	})
+	if elapsed > 0 {
+		sum.CallsPerS = math.Round(float64(sum.Calls)/elapsed.Seconds()*10) / 10
+	}
+	return sum
+}
+
+// Failed is the number of rows that failed.
+func (s *Summary) Failed() int64 { return s.Outcomes[report.Failed] }
+
+// Print writes the summary as a small table for people.
+func (s *Summary) Print(w io.Writer) {
+	var parts []string
+	for _, o := range []report.Outcome{report.Succeeded, report.Planned, report.Skipped, report.Failed} {
+		if n, ok := s.Outcomes[o]; ok {
+			parts = append(parts, fmt.Sprintf("%d %s", n, o))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no rows")
+	}
+	fmt.Fprintf(w, "rows:       %d (%s)\n", s.Rows, strings.Join(parts, ", "))
+	if s.Resumed > 0 {
+		fmt.Fprintf(w, "resumed:    %d rows already done by an earlier run\n", s.Resumed)
+	}
+	for i, c := range s.ErrorCodes {
+		if i == 5 {
+			fmt.Fprintf(w, "            ... %d more error codes\n", len(s.ErrorCodes)-5)
+			break
+		}
+		label := ""
+		if i == 0 {
+			label = "errors:"
+		}
+		fmt.Fprintf(w, "%-11s %d %s (e.g. line %d: %s)\n", label, c.Count, c.Code, c.ExampleLine, c.ExampleMessage)
+	}
+	fmt.Fprintf(w, "calls:      %d (%d throttled, %d retried after a fault), %.1f calls/s\n", s.Calls, s.Throttled, s.Retried, s.CallsPerS)
+	fmt.Fprintf(w, "latency:    p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", s.LatencyMS["p50"], s.LatencyMS["p95"], s.LatencyMS["p99"])
+	fmt.Fprintf(w, "elapsed:    %s\n", s.Elapsed.Round(time.Millisecond))
+}
+
+// histogram keeps call latencies in buckets a few percent wide, so its
+// quantiles are close and its size is fixed.
+type histogram struct {
+	counts [256]int64
+	n      int64
+}
+
+// Buckets grow by 6% from 0.1 ms: bucket 255 is about 30 minutes.
+const bucketBase, bucketGrowth = 0.1, 1.06
+
+func (h *histogram) add(d time.Duration) {
+	ms := float64(d) / float64(time.Millisecond)
+	i := 0
+	if ms > bucketBase {
+		i = int(math.Log(ms/bucketBase)/math.Log(bucketGrowth)) + 1
+	}
+	h.counts[min(i, len(h.counts)-1)]++
+	h.n++
+}
+
+// quantile returns the upper edge of the bucket holding the q-quantile, in
+// milliseconds.
+func (h *histogram) quantile(q float64) float64 {
+	if h.n == 0 {
+		return 0
+	}
+	rank := int64(math.Ceil(q * float64(h.n)))
+	var seen int64
+	for i, c := range h.counts {
+		seen += c
+		if seen >= rank {
+			return math.Round(bucketBase*math.Pow(bucketGrowth, float64(i))*10) / 10
+		}
+	}
+	return 0
+}
