@@ -103,6 +103,9 @@ type Config struct {
 	Policy         *policy.Policy
 	PasswordLength int
 
+	// Plan is the preflight's finding; rows it names as duplicates fail
+	// without a call.
+	Plan *Plan
 	// Skip tells the lines that an earlier run already finished (resume).
 	Skip func(line int) bool
 	// MaxFailures stops the job once that many rows have failed (0: never).

@@ -25,60 +25,90 @@ const (
 	StatusExternalProvider = "EXTERNAL_PROVIDER"
 )
 
-// process takes one valid manifest row to its report row.
-func (r *runner) process(row input.Row) {
-	start := time.Now()
-	out := report.Row{Line: row.Line, Username: row.Username, Action: r.action(row)}
+// prepared is a row that passed every check cogpass can make before a
+// call: its pool and the password to send.
+type prepared struct {
+	poolID    string
+	password  string
+	generated bool
+}
+
+// rowProblem is why a row cannot be sent, found before any write.
+type rowProblem struct {
+	code, message string
+}
+
+// prepare checks a valid manifest row and picks its password (generating
+// one when generate is set and the row has none). errStopped means the job
+// is stopping.
+func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, error) {
+	var p prepared
 	if r.cfg.Command == Change {
 		// A token needs no pool; the pool, when known, only sets the policy
 		// for generated passwords.
 		if row.AccessToken == "" || row.PreviousPassword == "" {
-			out.Outcome, out.ErrorCode = report.Failed, CodeInvalidManifestRow
-			out.Message = fmt.Sprintf("line %d: change needs access_token and previous_password", row.Line)
-			r.done(out, start)
-			return
+			return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: change needs access_token and previous_password", row.Line)}, nil
 		}
 	}
-	poolID := row.UserPoolID
-	if poolID == "" {
-		poolID = r.cfg.UserPoolID
+	p.poolID = row.UserPoolID
+	if p.poolID == "" {
+		p.poolID = r.cfg.UserPoolID
 	}
-	if poolID == "" && r.cfg.Command != Change {
-		out.Outcome, out.ErrorCode = report.Failed, CodeInvalidManifestRow
-		out.Message = fmt.Sprintf("line %d: no user pool: give --user-pool-id or a user_pool_id column", row.Line)
+	if p.poolID == "" && r.cfg.Command != Change {
+		return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: no user pool: give --user-pool-id or a user_pool_id column", row.Line)}, nil
+	}
+	if r.cfg.Command == Reset {
+		return p, nil, nil
+	}
+	pool, err := r.pools.get(p.poolID)
+	if err != nil {
+		if errors.Is(err, errStopped) {
+			return p, nil, err
+		}
+		return p, &rowProblem{"DescribeUserPool", err.Error()}, nil
+	}
+	p.password = row.Password
+	if r.cfg.Command == Change {
+		p.password = row.ProposedPassword
+	}
+	if p.password != "" {
+		if err := pool.policy.Check(p.password); err != nil {
+			return p, &rowProblem{CodePasswordPolicy, fmt.Sprintf("line %d: checked before sending: %v", row.Line, err)}, nil
+		}
+		return p, nil, nil
+	}
+	if generate {
+		if p.password, err = pool.gen.Generate(); err != nil {
+			r.stop(&Fatal{Line: row.Line, Err: err})
+			return p, nil, errStopped
+		}
+		p.generated = true
+	}
+	return p, nil, nil
+}
+
+// process takes one valid manifest row to its report row.
+func (r *runner) process(row input.Row) {
+	start := time.Now()
+	out := report.Row{Line: row.Line, Username: row.Username, Action: r.action(row)}
+	if first, dup := r.cfg.Plan.duplicateOf(row.Line); dup {
+		out.Outcome, out.ErrorCode = report.Failed, CodeDuplicateUser
+		out.Message = fmt.Sprintf("line %d: the same user is on line %d, which is the one sent", row.Line, first)
 		r.done(out, start)
 		return
 	}
-
-	// The password to send, and whether cogpass made it up.
-	var password string
-	var generated bool
-	if r.cfg.Command == Set || r.cfg.Command == Change {
-		pool, err := r.pools.get(poolID)
-		if err != nil {
-			if errors.Is(err, errStopped) {
-				return
-			}
-			out.Outcome, out.ErrorCode, out.Message = report.Failed, "DescribeUserPool", err.Error()
-			r.done(out, start)
-			return
-		}
-		password = row.Password
-		if r.cfg.Command == Change {
-			password = row.ProposedPassword
-		}
-		if password == "" {
-			if password, err = pool.gen.Generate(); err != nil {
-				r.stop(&Fatal{Line: row.Line, Err: err})
-				return
-			}
-			generated = true
-		} else if err := pool.policy.Check(password); err != nil {
-			out.Outcome, out.ErrorCode = report.Failed, CodePasswordPolicy
-			out.Message = fmt.Sprintf("line %d: checked before sending: %v", row.Line, err)
-			r.done(out, start)
-			return
-		}
+	p, problem, err := r.prepare(row, !r.cfg.DryRun)
+	if err != nil {
+		return
+	}
+	if problem != nil {
+		out.Outcome, out.ErrorCode, out.Message = report.Failed, problem.code, problem.message
+		r.done(out, start)
+		return
+	}
+	poolID, password, generated := p.poolID, p.password, p.generated
+	if r.cfg.DryRun && r.cfg.Command != Reset && password == "" {
+		generated = true
 	}
 
 	// A look-up first, when the job needs the user's state: a dry run
@@ -86,6 +116,14 @@ func (r *runner) process(row input.Row) {
 	lookup := r.cfg.DryRun && !r.cfg.Offline ||
 		!r.cfg.DryRun && r.cfg.CheckFederated && !r.cfg.IncludeFederated && r.cfg.Command != Change
 	var user *cip.AdminGetUserOutput
+	// busy is the row's time in calls: by Little's law the workers needed
+	// are the rate times it, since a row holds its worker for every call.
+	var busy time.Duration
+	defer func() {
+		if busy > 0 {
+			r.latency.Observe(busy)
+		}
+	}()
 	if lookup {
 		var res callResult
 		res = r.call(r.read, row.Line, func(ctx context.Context) error {
@@ -94,6 +132,7 @@ func (r *runner) process(row input.Row) {
 			return err
 		})
 		out.Attempts += res.attempts
+		busy += res.busy
 		if errors.Is(res.err, errStopped) {
 			return
 		}
@@ -124,6 +163,7 @@ func (r *runner) process(row input.Row) {
 		return r.send(ctx, row, poolID, out.Action, password)
 	})
 	out.Attempts += res.attempts
+	busy += res.busy
 	if errors.Is(res.err, errStopped) {
 		return
 	}

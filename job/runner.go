@@ -47,6 +47,7 @@ type runner struct {
 	jobCtx  context.Context
 	stop    context.CancelCauseFunc
 	callCtx context.Context
+	close   func()
 
 	write *pacing.Controller // the command's write category
 	read  *pacing.Controller // AdminGetUser look-ups
@@ -66,51 +67,13 @@ type runner struct {
 // fatal error, which it returns as a *Fatal. Per-row failures are report
 // rows, not errors.
 func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, secrets SecretsWriter) (*Summary, error) {
-	if err := cfg.validate(); err != nil {
+	r, err := newRunner(ctx, cfg, api)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.Backoff == (retry.Backoff{}) {
-		cfg.Backoff = retry.DefaultBackoff
-	}
-	if cfg.StopGrace == 0 {
-		cfg.StopGrace = 10 * time.Second
-	}
-	r := &runner{
-		cfg:     cfg,
-		api:     api,
-		rep:     rep,
-		secrets: secrets,
-		log:     cfg.Logger,
-		stats:   newStats(),
-		latency: pacing.NewLatency(),
-	}
-	r.pools.r = r
-	jobCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelCalls()
-	r.jobCtx, r.stop, r.callCtx = jobCtx, stop, callCtx
-	go func() {
-		select {
-		case <-jobCtx.Done():
-		case <-callCtx.Done():
-			return
-		}
-		t := time.NewTimer(cfg.StopGrace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancelCalls()
-		case <-callCtx.Done():
-		}
-	}()
-
-	r.write = r.newPacer(cfg.Command.Operation(), cfg.Rate)
-	r.read = r.newPacer("AdminGetUser", 0)
-	r.meta = r.newPacer("DescribeUserPool", 0)
+	defer r.close()
+	r.rep, r.secrets = rep, secrets
+	cfg, jobCtx := r.cfg, r.jobCtx
 
 	start := time.Now()
 	queue := make(chan input.Row, queueDepth)
@@ -180,6 +143,57 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 		return sum, &Fatal{Err: readErr}
 	}
 	return sum, nil
+}
+
+// newRunner sets up what Run and Preflight share: the contexts, the
+// pacers and the pool cache.
+func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Backoff == (retry.Backoff{}) {
+		cfg.Backoff = retry.DefaultBackoff
+	}
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = 10 * time.Second
+	}
+	r := &runner{
+		cfg:     cfg,
+		api:     api,
+		log:     cfg.Logger,
+		stats:   newStats(),
+		latency: pacing.NewLatency(),
+	}
+	r.pools.r = r
+	jobCtx, stop := context.WithCancelCause(ctx)
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	r.jobCtx, r.stop, r.callCtx = jobCtx, stop, callCtx
+	r.close = func() {
+		stop(nil)
+		cancelCalls()
+	}
+	go func() {
+		// Calls in flight when the job stops may finish, for StopGrace.
+		select {
+		case <-jobCtx.Done():
+		case <-callCtx.Done():
+			return
+		}
+		t := time.NewTimer(cfg.StopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelCalls()
+		case <-callCtx.Done():
+		}
+	}()
+	r.write = r.newPacer(cfg.Command.Operation(), cfg.Rate)
+	r.read = r.newPacer("AdminGetUser", 0)
+	r.meta = r.newPacer("DescribeUserPool", 0)
+	return r, nil
 }
 
 func (r *runner) newPacer(operation string, ceiling float64) *pacing.Controller {
@@ -278,7 +292,8 @@ type callResult struct {
 	attempts int
 	code     string
 	message  string
-	err      error // nil on success
+	err      error         // nil on success
+	busy     time.Duration // time spent in calls, waits and backoff left out
 }
 
 // call makes fn's API call, paced by pacer, retrying throttles and
@@ -296,8 +311,9 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 		r.stats.calls.Add(1)
 		t0 := time.Now()
 		err := fn(r.callCtx)
-		r.latency.Observe(time.Since(t0))
-		r.stats.observe(time.Since(t0))
+		took := time.Since(t0)
+		res.busy += took
+		r.stats.observe(took)
 		if err == nil {
 			pacer.Succeeded()
 			r.limitExceeded.Store(0)

@@ -444,3 +444,26 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// FinalCode reports whether a row that failed with this report error code
+// is done for good: sending it again would fail the same way. A resumed run
+// sends again every row whose code is not final: a throttle, a fault, a
+// cap, a stop, or a code it does not know (a resent row costs one call; a
+// row wrongly skipped is a user left out).
+func FinalCode(code string) bool {
+	if class, ok := codes[code]; ok {
+		return class == Permanent
+	}
+	switch code {
+	case CodeInvalidInput:
+		return true
+	case "InvalidManifestRow", "DuplicateUser", "FederatedUser":
+		// cogpass's own codes for rows that never reached Cognito; the
+		// sidecar guarantees the manifest has not changed.
+		return true
+	}
+	if strings.HasPrefix(code, "HTTP4") {
+		return code != "HTTP408" && code != "HTTP429"
+	}
+	return false
+}

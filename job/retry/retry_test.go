@@ -498,3 +498,31 @@ func TestClassifyStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestFinalCode(t *testing.T) {
+	tests := []struct {
+		code string
+		want bool
+	}{
+		{"UserNotFoundException", true},
+		{"InvalidPasswordException", true},
+		{"InvalidManifestRow", true},
+		{"DuplicateUser", true},
+		{"HTTP404", true},
+		{"TooManyRequestsException", false},
+		{"LimitExceededException", false},
+		{"InternalErrorException", false},
+		{"ExpiredTokenException", false},
+		{CodeNetworkError, false},
+		{CodeTimeout, false},
+		{"HTTP503", false},
+		{"HTTP429", false},
+		{"SomethingNew", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := FinalCode(tt.code); got != tt.want {
+			t.Errorf("FinalCode(%q) = %v, want %v", tt.code, got, tt.want)
+		}
+	}
+}
