@@ -122,8 +122,16 @@ type Config struct {
 	StopGrace time.Duration
 
 	Logger *slog.Logger
-	// Progress, when set, is told of every finished row.
-	Progress func(report.Row)
+	// Progress, when set, is told of every finished row, with the job's
+	// counters at that moment. It is called from many workers at once.
+	Progress func(report.Row, Counts)
+}
+
+// Counts are a running job's counters.
+type Counts struct {
+	Calls     int64   // API calls made, retries included
+	Throttled int64   // calls answered TooManyRequestsException
+	Rate      float64 // the pacer's current rate for the write calls
 }
 
 // Fatal is an error that stopped the job: the pool is unknown, the

@@ -131,7 +131,9 @@ func (r *runner) process(row input.Row) {
 			user, err = r.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &row.Username})
 			return err
 		})
-		out.Attempts += res.attempts
+		// attempts counts the write calls; a look-up counts only when it is
+		// the row's one call (a dry run) or its end.
+		out.Attempts = res.attempts
 		busy += res.busy
 		if errors.Is(res.err, errStopped) {
 			return
@@ -162,7 +164,7 @@ func (r *runner) process(row input.Row) {
 	res := r.call(r.write, row.Line, func(ctx context.Context) error {
 		return r.send(ctx, row, poolID, out.Action, password)
 	})
-	out.Attempts += res.attempts
+	out.Attempts = res.attempts
 	busy += res.busy
 	if errors.Is(res.err, errStopped) {
 		return

@@ -279,7 +279,7 @@ func (r *runner) finish(row report.Row) {
 		return
 	}
 	if r.cfg.Progress != nil {
-		r.cfg.Progress(row)
+		r.cfg.Progress(row, Counts{Calls: r.stats.calls.Load(), Throttled: r.stats.throttled.Load(), Rate: r.write.Rate()})
 	}
 	if row.Outcome == report.Failed {
 		r.log.Warn("row failed", "line", row.Line, "username", row.Username,

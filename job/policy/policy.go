@@ -6,6 +6,7 @@ package policy
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -179,4 +180,36 @@ func (g *Generator) Generate() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("generate password: no draw of %d satisfied the policy", maxDraws)
+}
+
+// Parse reads a password policy from JSON: what `aws cognito-idp
+// describe-user-pool` prints ({"UserPool":{"Policies":{"PasswordPolicy":
+// ...}}}), what `cogpass policy --output json` writes ({"PasswordPolicy":
+// ...}), or the policy object itself.
+func Parse(data []byte) (Policy, error) {
+	var doc struct {
+		UserPool *struct {
+			Policies *struct {
+				PasswordPolicy *Policy
+			}
+		}
+		PasswordPolicy *Policy
+		MinimumLength  *int
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return Policy{}, fmt.Errorf("parse policy: %w", err)
+	}
+	switch {
+	case doc.UserPool != nil && doc.UserPool.Policies != nil && doc.UserPool.Policies.PasswordPolicy != nil:
+		return *doc.UserPool.Policies.PasswordPolicy, nil
+	case doc.PasswordPolicy != nil:
+		return *doc.PasswordPolicy, nil
+	case doc.MinimumLength != nil:
+		var p Policy
+		if err := json.Unmarshal(data, &p); err != nil {
+			return Policy{}, fmt.Errorf("parse policy: %w", err)
+		}
+		return p, nil
+	}
+	return Policy{}, fmt.Errorf("parse policy: no PasswordPolicy found (want the output of describe-user-pool or cogpass policy --output json)")
 }

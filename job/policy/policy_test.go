@@ -289,3 +289,29 @@ func FuzzCheck(f *testing.F) {
 		_ = CheckField(pw)
 	})
 }
+
+func TestParse(t *testing.T) {
+	want := Policy{MinimumLength: 12, RequireUppercase: true, RequireNumbers: true, TemporaryPasswordValidityDays: 3, PasswordHistorySize: 5}
+	body := `{"MinimumLength":12,"RequireUppercase":true,"RequireLowercase":false,"RequireNumbers":true,"RequireSymbols":false,"TemporaryPasswordValidityDays":3,"PasswordHistorySize":5}`
+	tests := []struct {
+		name    string
+		in      string
+		wantErr bool
+	}{
+		{"describe-user-pool", `{"UserPool":{"Id":"us-east-1_X","Policies":{"PasswordPolicy":` + body + `}}}`, false},
+		{"cogpass policy", `{"PasswordPolicy":` + body + `}`, false},
+		{"bare", body, false},
+		{"no policy", `{"UserPool":{"Id":"x"}}`, true},
+		{"not json", `MinimumLength: 8`, true},
+	}
+	for _, tt := range tests {
+		got, err := Parse([]byte(tt.in))
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err = %v", tt.name, err)
+			continue
+		}
+		if !tt.wantErr && got != want {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, want)
+		}
+	}
+}

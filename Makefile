@@ -1,0 +1,38 @@
+GO ?= go
+BIN := bin/cogpass
+
+.PHONY: build demo test vet fmt-check fuzz bench conformance clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cogpass
+
+## demo: a real bulk job against the built-in emulator (no AWS account needed)
+demo: build
+	bash scripts/demo.sh $(BIN)
+
+## test: formatting, vet, and every test with the race detector
+test: fmt-check vet
+	$(GO) test -race ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+## bench: the performance figures of BENCHMARKS.md
+bench: build
+	$(GO) run ./cmd/cogpass-bench -bin $(BIN)
+
+## conformance: cogpass against cognito-local, an independent emulator
+conformance: build
+	bash scripts/conformance.sh $(BIN)
+
+clean:
+	rm -rf bin demo-out .cache

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"cogpass/job"
+)
+
+const changeExample = `Change passwords with each user's own access token (columns access_token,
+previous_password, proposed_password; an empty proposed_password is generated). The calls are
+unsigned, so no AWS credentials are needed:
+
+  cogpass change --manifest tokens.jsonl --region us-east-1
+`
+
+func runChange(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runJob(ctx, job.Change, changeExample, args, stdout, stderr)
+}

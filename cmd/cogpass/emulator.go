@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"cogpass/emulator"
+	"cogpass/job/policy"
+	"cogpass/job/quota"
+)
+
+// emulatorShutdownTimeout bounds how long a stopping emulator waits for
+// calls in flight.
+const emulatorShutdownTimeout = 5 * time.Second
+
+// runEmulator runs `cogpass emulator`: a local Cognito user pools endpoint
+// with one pool, one app client and seeded users, until ctx is cancelled
+// (SIGINT/SIGTERM). It prints exactly one line to stdout, "listening on
+// http://ADDR", once it accepts connections; everything else goes to stderr.
+func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:9229", "`address` to listen on (host:port; port 0 picks a free port)")
+	poolID := fs.String("pool-id", "us-east-1_Demo", "`ID` of the user pool to create")
+	clientID := fs.String("client-id", "democlient", "`ID` of the app client to create (password sign-in flows allowed)")
+	seedUsers := fs.Int("seed-users", 0, "create `N` users user000001... (CONFIRMED, verified email <username>@example.com)")
+	seedManifest := fs.String("seed-manifest", "", "create one user per username in this CSV or JSONL `file` instead of --seed-users")
+	seedPassword := fs.String("seed-password", "", "permanent `password` for every seeded user (default: none, users cannot sign in until one is set)")
+	quotaSpec := fs.String("quota", "default", "request rates: default, off, or `CATEGORY=RPS[,...]` (categories: "+strings.Join(quota.CategoryNames(), ", ")+")")
+	latency := fs.Duration("latency", 0, "`duration` added to every call")
+	jitter := fs.Duration("latency-jitter", 0, "spread the latency uniformly by +- this `duration`")
+	faultRate := fs.Float64("fault-rate", 0, "`fraction` of calls (0..1) that fail at random with InternalErrorException")
+	caseSensitive := fs.Bool("case-sensitive", false, "make usernames case-sensitive (Cognito's console default, and ours, is case-insensitive)")
+	historySize := fs.Int("password-history", 0, "password history size of the pool (0..24; 0 = off)")
+	seed := fs.Int64("seed", 0, "random `seed` for jitter, faults and generated IDs (0 = random)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: cogpass emulator [flags]
+
+Runs a local, in-memory Amazon Cognito user pools endpoint (AWS JSON 1.1) for
+demos, tests and rehearsals. Point cogpass or the AWS CLI at it with
+--endpoint-url. Example:
+
+  cogpass emulator --listen 127.0.0.1:9229 --seed-users 1000 --quota UserUpdate=25 --latency 60ms --latency-jitter 20ms
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("emulator: unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case *seedUsers < 0:
+		return fmt.Errorf("emulator: --seed-users %d: want 0 or more", *seedUsers)
+	case *seedUsers > 0 && *seedManifest != "":
+		return errors.New("emulator: give --seed-users or --seed-manifest, not both")
+	case *faultRate < 0 || *faultRate > 1:
+		return fmt.Errorf("emulator: --fault-rate %v: want a fraction between 0 and 1", *faultRate)
+	case *latency < 0 || *jitter < 0:
+		return errors.New("emulator: --latency and --latency-jitter must not be negative")
+	}
+	rates, err := quota.ParseSpec(*quotaSpec)
+	if err != nil {
+		return fmt.Errorf("emulator: --quota: %w", err)
+	}
+	pol := policy.Default()
+	pol.PasswordHistorySize = *historySize
+	if *seedPassword != "" {
+		if err := policy.CheckField(*seedPassword); err != nil {
+			return fmt.Errorf("emulator: --seed-password: %w", err)
+		}
+		if err := pol.Check(*seedPassword); err != nil {
+			return fmt.Errorf("emulator: --seed-password: %w", err)
+		}
+	}
+
+	srv := emulator.New(emulator.Options{Quota: rates, Latency: *latency, LatencyJitter: *jitter, FaultRate: *faultRate, Seed: *seed})
+	if err := srv.CreatePool(emulator.PoolConfig{ID: *poolID, Name: "cogpass-demo", Policy: pol, CaseSensitive: *caseSensitive}); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	if _, err := srv.CreateClient(emulator.ClientConfig{PoolID: *poolID, ID: *clientID, Name: "cogpass-demo"}); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	seeded := *seedUsers
+	switch {
+	case *seedManifest != "":
+		if seeded, err = seedFromManifest(srv, *poolID, *seedManifest, *seedPassword, stderr); err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
+	case seeded > 0:
+		if err := srv.SeedUsersWithPassword(*poolID, seeded, *seedPassword); err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	fmt.Fprintf(stderr, "emulator: pool %s, client %s, %d users, quota %s\n", *poolID, *clientID, seeded, describeRates(rates))
+	if _, err := fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr()); err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("emulator: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), emulatorShutdownTimeout)
+	defer cancel()
+	err = hs.Shutdown(shutdownCtx)
+	fmt.Fprintln(stderr, "emulator: stopped")
+	if ferr := emulator.FormatStats(stderr, srv.Stats()); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("emulator: shutdown: %w", err)
+	}
+	return nil
+}
+
+func describeRates(r quota.Rates) string {
+	if len(r) == 0 {
+		return "off"
+	}
+	var parts []string
+	for _, name := range quota.CategoryNames() {
+		if rps, ok := r[quota.Category(name)]; ok {
+			parts = append(parts, name+"="+strconv.FormatFloat(rps, 'f', -1, 64))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// seedFromManifest creates one user per row of a CSV (with a header) or
+// JSONL manifest, by extension (.jsonl, .ndjson and .json are JSON Lines).
+// Only username is required; the columns of `cogpass export` (status,
+// enabled, email, email_verified, phone_number, phone_number_verified,
+// created, last_modified) are honoured when present, so that an exported
+// pool can be replayed. A row with only a username gets the seeded
+// defaults: CONFIRMED, verified email <username>@example.com. Repeated
+// usernames are skipped with one warning.
+func seedFromManifest(srv *emulator.Server, poolID, path, password string, stderr io.Writer) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("seed manifest: %w", err)
+	}
+	defer f.Close()
+	var rows func(yield func(line int, rec map[string]string) error) error
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".ndjson", ".json":
+		rows = func(yield func(int, map[string]string) error) error { return jsonlRows(f, yield) }
+	default:
+		rows = func(yield func(int, map[string]string) error) error { return csvRows(f, yield) }
+	}
+	n, dups := 0, 0
+	err = rows(func(line int, rec map[string]string) error {
+		u, err := seedUserFromRecord(rec, password)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		if err := srv.AddUser(poolID, u); err != nil {
+			if errors.Is(err, emulator.ErrUserExists) {
+				dups++
+				return nil
+			}
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("seed manifest: %w", err)
+	}
+	if dups > 0 {
+		fmt.Fprintf(stderr, "emulator: %s: skipped %d repeated usernames\n", path, dups)
+	}
+	return n, nil
+}
+
+func seedUserFromRecord(rec map[string]string, password string) (emulator.SeedUser, error) {
+	u := emulator.SeedUser{Username: rec["username"], Status: rec["status"], Email: rec["email"], Phone: rec["phone_number"], Password: password}
+	if u.Username == "" {
+		return u, errors.New("username is empty")
+	}
+	if _, has := rec["email"]; !has {
+		u.Email, u.EmailVerified = u.Username+"@example.com", true
+	}
+	for key, dst := range map[string]*bool{"email_verified": &u.EmailVerified, "phone_number_verified": &u.PhoneVerified} {
+		if v := rec[key]; v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return u, fmt.Errorf("%s %q: want true or false", key, v)
+			}
+			*dst = b
+		}
+	}
+	if v := rec["enabled"]; v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return u, fmt.Errorf("enabled %q: want true or false", v)
+		}
+		u.Disabled = !b
+	}
+	for key, dst := range map[string]*time.Time{"created": &u.Created, "last_modified": &u.LastModified} {
+		if v := rec[key]; v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return u, fmt.Errorf("%s %q: want an RFC 3339 time", key, v)
+			}
+			*dst = t
+		}
+	}
+	if u.Status != "" && u.Status != emulator.StatusConfirmed {
+		u.Password = "" // a seed password is a permanent one
+	}
+	return u, nil
+}
+
+func csvRows(r io.Reader, yield func(int, map[string]string) error) error {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("read CSV header: %w", err)
+	}
+	col := -1
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		header[i] = h
+		if h == "username" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return errors.New("the CSV header has no username column")
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		m := make(map[string]string, len(rec))
+		for i, v := range rec {
+			if i < len(header) {
+				m[header[i]] = strings.TrimSpace(v)
+			}
+		}
+		if err := yield(line, m); err != nil {
+			return err
+		}
+	}
+}
+
+func jsonlRows(r io.Reader, yield func(int, map[string]string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if text == "" {
+			continue
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(text), &obj); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		m := make(map[string]string, len(obj))
+		for k, v := range obj {
+			switch v := v.(type) {
+			case string:
+				m[k] = v
+			case bool:
+				m[k] = strconv.FormatBool(v)
+			case nil:
+			default:
+				m[k] = fmt.Sprint(v)
+			}
+		}
+		if err := yield(line, m); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+)
+
+// syncBuffer is a bytes.Buffer safe for the emulator goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startEmulator runs the command until the test ends and returns its URL,
+// a stop function (the SIGINT path: cancel the context) and its stderr.
+func startEmulator(t *testing.T, args ...string) (url string, stop func() error, stderr *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	stderr = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := runEmulator(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), pw, stderr)
+		pw.CloseWithError(io.EOF)
+		done <- err
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("no listening line: %v (stderr: %s)", err, stderr)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first line %q", line)
+	}
+	go io.Copy(io.Discard, pr) // nothing else may reach stdout; see below
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the emulator did not stop")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return url, stop, stderr
+}
+
+func sdk(url string) *cip.Client {
+	return cip.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")},
+		func(o *cip.Options) { o.BaseEndpoint = aws.String(url); o.Retryer = aws.NopRetryer{} })
+}
+
+func TestEmulatorCommand(t *testing.T) {
+	url, stop, stderr := startEmulator(t, "--pool-id", "us-east-1_Cmd", "--seed-users", "25", "--seed-password", "Seed!pass1")
+	api := sdk(url)
+	ctx := t.Context()
+	out, err := api.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String("us-east-1_Cmd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Users) != 25 || aws.ToString(out.Users[24].Username) != "user000025" {
+		t.Errorf("%d users", len(out.Users))
+	}
+	if _, err := api.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: aws.String("us-east-1_Cmd"), ClientId: aws.String("democlient"),
+		AuthFlow: "ADMIN_USER_PASSWORD_AUTH", AuthParameters: map[string]string{"USERNAME": "user000003", "PASSWORD": "Seed!pass1"}}); err != nil {
+		t.Errorf("sign in with the seed password: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	for _, want := range []string{"emulator: stopped", "ListUsers", "AdminInitiateAuth", "throttled"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestEmulatorSeedManifest(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "users.csv")
+	csvText := "\ufeffusername,password,status,email,email_verified,enabled,last_modified\r\n" +
+		"alice,x,,,,,\r\n" +
+		"bob,,FORCE_CHANGE_PASSWORD,bob@corp.example,false,false,2024-01-02T03:04:05Z\r\n" +
+		"\r\n" +
+		"alice,,,,,,\r\n"
+	jsonlPath := filepath.Join(dir, "users.jsonl")
+	jsonlText := `{"username":"carol","status":"RESET_REQUIRED"}` + "\n\n" + `{"username":"dave","enabled":false}` + "\n"
+	for path, text := range map[string]string{csvPath: csvText, jsonlPath: jsonlText} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		path  string
+		users map[string]string // username -> status, enabled, email (a manifest with an email column gives no default email)
+	}{
+		{csvPath, map[string]string{"alice": "CONFIRMED true ", "bob": "FORCE_CHANGE_PASSWORD false bob@corp.example"}},
+		{jsonlPath, map[string]string{"carol": "RESET_REQUIRED true carol@example.com", "dave": "CONFIRMED false dave@example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.path), func(t *testing.T) {
+			url, stop, stderr := startEmulator(t, "--seed-manifest", tt.path, "--quota", "off")
+			api := sdk(url)
+			for name, want := range tt.users {
+				u, err := api.AdminGetUser(t.Context(), &cip.AdminGetUserInput{UserPoolId: aws.String("us-east-1_Demo"), Username: aws.String(name)})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				email := ""
+				for _, a := range u.UserAttributes {
+					if aws.ToString(a.Name) == "email" {
+						email = aws.ToString(a.Value)
+					}
+				}
+				got := string(u.UserStatus) + " " + map[bool]string{true: "true", false: "false"}[u.Enabled] + " " + email
+				if got != want {
+					t.Errorf("%s: %s, want %s", name, got, want)
+				}
+				if name == "bob" && !u.UserLastModifiedDate.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
+					t.Errorf("bob last modified %v", u.UserLastModifiedDate)
+				}
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(tt.path, ".csv") && !strings.Contains(stderr.String(), "skipped 1 repeated usernames") {
+				t.Errorf("no warning about the repeated alice:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestEmulatorFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--seed-users", "3", "--seed-manifest", "x.csv"}, "not both"},
+		{[]string{"--quota", "Bogus=3"}, "unknown quota category"},
+		{[]string{"--fault-rate", "2"}, "--fault-rate"},
+		{[]string{"--seed-password", "weak"}, "Password did not conform"},
+		{[]string{"--seed-manifest", "/nonexistent/users.csv"}, "seed manifest"},
+		{[]string{"--pool-id", "nounderscore"}, "pool ID"},
+		{[]string{"--listen", "127.0.0.1:0", "extra"}, "unexpected argument"},
+		{[]string{"--no-such-flag"}, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := runEmulator(t.Context(), tt.args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error()+stderr.String(), tt.want) {
+				t.Errorf("got %v, want an error with %q", err, tt.want)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout %q", stdout.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,639 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash"
+	"io"
+	iofs "io/fs"
+	"log/slog"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/term"
+
+	"cogpass/input"
+	"cogpass/job"
+	"cogpass/job/policy"
+	"cogpass/job/quota"
+	"cogpass/job/retry"
+	"cogpass/report"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// jobFlags are the flags every job command takes.
+type jobFlags struct {
+	aws              awsFlags
+	userPoolID       string
+	manifest         string
+	manifestFormat   string
+	permanent        bool
+	clientMetadata   stringList
+	reportPath       string
+	secretsPath      string
+	recipients       stringList
+	recipientsFile   string
+	rate             float64
+	concurrency      int
+	dryRun           bool
+	offline          bool
+	policyFile       string
+	passwordLength   int
+	maxAttempts      int
+	backoffBase      time.Duration
+	backoffCap       time.Duration
+	resume           bool
+	retryFailed      bool
+	skipInvalid      bool
+	maxFailures      string
+	yes              bool
+	includeFederated bool
+	logFormat        string
+	quiet            bool
+	summaryJSON      string
+	progressInterval time.Duration
+	stopGrace        time.Duration
+}
+
+func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
+	f.aws.register(fs)
+	if cmd != job.Change {
+		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (a manifest's user_pool_id column overrides it per row)")
+	} else {
+		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool whose policy generated passwords must meet (default: Cognito's default policy)")
+		fs.BoolVar(&f.aws.noSignRequest, "no-sign-request", true, "send ChangePassword unsigned, as Cognito expects (no AWS credentials needed)")
+	}
+	fs.StringVar(&f.manifest, "manifest", "", "CSV or JSON Lines file of users, one row each ('-' reads stdin)")
+	fs.StringVar(&f.manifestFormat, "manifest-format", "", "csv or jsonl (default: by the file's extension)")
+	if cmd == job.Set {
+		fs.BoolVar(&f.permanent, "permanent", false, "set permanent passwords (CONFIRMED) instead of temporary ones (FORCE_CHANGE_PASSWORD)")
+	}
+	if cmd == job.Reset {
+		fs.Var(&f.clientMetadata, "client-metadata", "KEY=VALUE passed to the pool's Lambda triggers (repeatable; a row's client_metadata overrides)")
+	}
+	fs.StringVar(&f.reportPath, "report", "", "per-user result report, CSV or .jsonl (default: MANIFEST.report.csv, or MANIFEST.dryrun.report.csv for a dry run)")
+	if cmd != job.Reset {
+		fs.StringVar(&f.secretsPath, "secrets", "", "file for generated passwords, mode 0600 (default: MANIFEST.secrets.csv)")
+		fs.Var(&f.recipients, "secrets-recipient", "age recipient (age1...) to encrypt the secrets file to (repeatable)")
+		fs.StringVar(&f.recipientsFile, "secrets-recipients-file", "", "file of age recipients, one per line, to encrypt the secrets file to")
+		fs.IntVar(&f.passwordLength, "password-length", 0, "length of generated passwords (default: the pool's minimum, at least 16)")
+	}
+	op, _ := quota.Lookup(cmd.Operation())
+	def := quota.DefaultRPS[op.Category] * quota.DefaultShare
+	fs.Float64Var(&f.rate, "rate", def, fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
+	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent calls (default: chosen from the rate and the measured latency)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")
+	fs.BoolVar(&f.offline, "offline", false, "with --dry-run: make no call at all, check the manifest alone")
+	fs.StringVar(&f.policyFile, "policy-file", "", "password policy JSON (from describe-user-pool or 'cogpass policy --output json') instead of reading it from the pool")
+	fs.IntVar(&f.maxAttempts, "max-attempts", retry.DefaultBackoff.MaxAttempts, "attempts per call before a throttled or faulted row fails")
+	fs.DurationVar(&f.backoffBase, "backoff-base", retry.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
+	fs.DurationVar(&f.backoffCap, "backoff-cap", retry.DefaultBackoff.Cap, "longest retry delay")
+	fs.BoolVar(&f.resume, "resume", false, "continue the job of an existing report: rows already done are not sent again")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "with --resume: send rows whose last outcome was failed again, too")
+	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "go on when the preflight finds invalid rows; they become failed rows")
+	fs.StringVar(&f.maxFailures, "max-failures", "", "stop the job (resumable) once N rows, or N% of the rows, have failed")
+	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation on a terminal")
+	if cmd != job.Change {
+		fs.BoolVar(&f.includeFederated, "include-federated", false, "send rows of federated (EXTERNAL_PROVIDER) users too; by default they are skipped")
+	}
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json (slog) on stderr")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress display or log lines; errors and the summary only")
+	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this file")
+	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often a progress line is logged when stderr is not a terminal")
+	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "on a signal, how long calls in flight may take to finish")
+}
+
+func newFlagSet(name, example string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: cogpass %s [flags]\n\nExample:\n%s\nFlags:\n", name, indent(example))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// parseFlags parses args; -h prints the usage on stdout and succeeds.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: exitUsage} // flag already printed the problem
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q (flags go before it, values after an =)", fs.Arg(0))
+	}
+	return nil
+}
+
+func newLogger(format string, quiet bool, stderr io.Writer) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usageError("--log-format %q: want text or json", format)
+}
+
+// stdin and stdinIsTerminal are the confirmation prompt's input; tests
+// replace them.
+var (
+	stdin            io.Reader = os.Stdin
+	stdinIsTerminal            = func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
+	stderrIsTerminal           = func(w io.Writer) bool {
+		f, ok := w.(*os.File)
+		return ok && term.IsTerminal(int(f.Fd()))
+	}
+)
+
+// manifestSource opens the manifest, as often as the job reads it: once for
+// the preflight and once for the run. Each pass hashes what it reads, so
+// that a manifest that changed between the two is noticed.
+type manifestSource struct {
+	path   string
+	format input.Format
+	warn   func([]string)
+	warned bool
+}
+
+func (m *manifestSource) open() (rows *input.Reader, sum hash.Hash, size *countingReader, closeFn func(), err error) {
+	var r io.Reader = os.Stdin
+	closeFn = func() {}
+	if m.path != "-" {
+		f, err := os.Open(m.path)
+		if err != nil {
+			return nil, nil, nil, nil, usageError("open manifest: %v", err)
+		}
+		r, closeFn = f, func() { f.Close() }
+	}
+	sum = sha256.New()
+	size = &countingReader{r: io.TeeReader(r, sum)}
+	opts := input.Options{}
+	if !m.warned {
+		m.warned = true
+		opts.OnUnknownColumns = m.warn
+	}
+	rows, err = input.NewReader(bufio.NewReaderSize(size, 64<<10), m.format, opts)
+	if err != nil {
+		closeFn()
+		return nil, nil, nil, nil, usageError("read manifest %s: %v", m.path, err)
+	}
+	return rows, sum, size, closeFn, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// finishHash reads what the reader left (nothing, at EOF) so that the hash
+// covers the whole file.
+func finishHash(size *countingReader, sum hash.Hash) (string, int64) {
+	io.Copy(io.Discard, size)
+	return hex.EncodeToString(sum.Sum(nil)), size.n
+}
+
+// runJob is set, reset and change: one job over a manifest.
+func runJob(ctx context.Context, cmd job.Command, example string, args []string, stdout, stderr io.Writer) error {
+	var f jobFlags
+	fs := newFlagSet(string(cmd), example, stderr)
+	f.register(fs, cmd)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	log, err := newLogger(f.logFormat, f.quiet, stderr)
+	if err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	meta, err := input.ParseClientMetadata(f.clientMetadata)
+	if err != nil {
+		return usageError("--client-metadata: %v", err)
+	}
+	format, err := input.FormatFor(f.manifest, f.manifestFormat)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	var recipients []age.Recipient
+	if len(f.recipients) > 0 {
+		if recipients, err = report.ParseRecipients(f.recipients); err != nil {
+			return usageError("--secrets-recipient: %v", err)
+		}
+	}
+	if f.recipientsFile != "" {
+		more, err := report.ParseRecipientsFile(f.recipientsFile)
+		if err != nil {
+			return usageError("--secrets-recipients-file: %v", err)
+		}
+		recipients = append(recipients, more...)
+	}
+	var pol *policy.Policy
+	if f.policyFile != "" {
+		data, err := os.ReadFile(f.policyFile)
+		if err != nil {
+			return usageError("read --policy-file: %v", err)
+		}
+		p, err := policy.Parse(data)
+		if err != nil {
+			return usageError("--policy-file %s: %v", f.policyFile, err)
+		}
+		pol = &p
+	}
+
+	reportPath, secretsPath := f.reportPath, f.secretsPath
+	if reportPath == "" {
+		if f.dryRun {
+			reportPath = f.manifest + ".dryrun.report.csv"
+		} else {
+			reportPath = f.manifest + ".report.csv"
+		}
+	}
+	if cmd == job.Reset || f.dryRun {
+		secretsPath = "" // nothing is generated to keep
+	} else if secretsPath == "" {
+		secretsPath = f.manifest + ".secrets.csv"
+	}
+
+	if !f.resume {
+		// Refuse before the preflight spends any call: the outputs of an
+		// earlier job are never overwritten.
+		for _, p := range []string{reportPath, secretsPath} {
+			if _, err := os.Stat(p); p != "" && err == nil {
+				return usageError("%s exists: pass --resume to continue its job, or move it away", p)
+			}
+		}
+	}
+
+	var api job.API
+	if !f.offline {
+		client, err := newClient(ctx, f.aws, max(f.concurrency, 64))
+		if err != nil {
+			return err
+		}
+		api = client
+	}
+	cfg := job.Config{
+		Command:          cmd,
+		UserPoolID:       f.userPoolID,
+		Permanent:        f.permanent,
+		ClientMetadata:   meta,
+		Rate:             f.rate,
+		Concurrency:      f.concurrency,
+		Backoff:          retry.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts},
+		DryRun:           f.dryRun,
+		Offline:          f.offline,
+		Policy:           pol,
+		PasswordLength:   f.passwordLength,
+		IncludeFederated: f.includeFederated,
+		CheckFederated:   cmd != job.Change,
+		StopGrace:        f.stopGrace,
+		Logger:           log,
+	}
+
+	src := &manifestSource{path: f.manifest, format: format, warn: func(names []string) {
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = strconv.Quote(n)
+		}
+		log.Warn("manifest has columns cogpass does not use; ignoring them", "columns", strings.Join(quoted, ","))
+	}}
+
+	// The manifest's hash goes in the job record that --resume checks, and
+	// is checked again after the run, which hashes what it reads.
+	var manifestSHA string
+	var manifestSize int64
+	if f.manifest != "-" {
+		if manifestSHA, manifestSize, err = report.HashFile(f.manifest); err != nil {
+			return usageError("read manifest: %v", err)
+		}
+	}
+	record := report.Job{
+		Command:        string(cmd),
+		UserPoolID:     f.userPoolID,
+		Permanent:      f.permanent,
+		ManifestPath:   f.manifest,
+		ManifestSHA256: manifestSHA,
+		ManifestSize:   manifestSize,
+		Params:         f.jobParams(meta),
+		CreatedAt:      time.Now().UTC(),
+	}
+	if f.resume {
+		old, err := report.ReadSidecar(reportPath)
+		if err != nil {
+			if errors.Is(err, iofs.ErrNotExist) {
+				return usageError("cannot resume: no job record %s next to the report (was %s written by cogpass?)", report.SidecarPath(reportPath), reportPath)
+			}
+			return usageError("cannot resume: %v", err)
+		}
+		if diff := old.Diff(record); len(diff) > 0 {
+			return usageError("refusing to resume %s: it was written for another job:\n  %s", reportPath, strings.Join(diff, "\n  "))
+		}
+	}
+
+	// Preflight: read the whole manifest once before the first write. A
+	// manifest on stdin can be read only once, so it goes without.
+	var plan *job.Plan
+	if f.manifest != "-" && !f.dryRun {
+		rows, _, _, closeManifest, err := src.open()
+		if err != nil {
+			return err
+		}
+		plan, err = job.Preflight(ctx, cfg, api, rows)
+		closeManifest()
+		if err != nil {
+			var fatal *job.Fatal
+			if errors.As(err, &fatal) {
+				return &exitError{code: exitUsage, err: hinted(fmt.Errorf("preflight: %w", err), fatal.Code)}
+			}
+			return usageError("preflight: %v", err)
+		}
+		if plan.Invalid > 0 && !f.skipInvalid {
+			var b strings.Builder
+			fmt.Fprintf(&b, "preflight: %d of %d rows are invalid; nothing was sent. The first:", plan.Invalid, plan.Rows)
+			for _, p := range plan.Problems {
+				fmt.Fprintf(&b, "\n  %s", p)
+			}
+			b.WriteString("\nhint: fix the manifest, or pass --skip-invalid to send the valid rows and report the rest as failed")
+			return &exitError{code: exitUsage, err: errors.New(b.String())}
+		}
+		cfg.Plan = plan
+	}
+	var total int64
+	if plan != nil {
+		total = plan.Rows
+	}
+	if cfg.MaxFailures, err = parseMaxFailures(f.maxFailures, total); err != nil {
+		return err
+	}
+
+	// Outputs: new ones, or the existing ones of the job being resumed.
+	var rep *report.Writer
+	var secrets *report.Secrets
+	if f.resume {
+		ix, err := report.LoadIndex(reportPath, func(code string) bool { return !retry.FinalCode(code) })
+		if err != nil {
+			return usageError("cannot resume: %v", err)
+		}
+		cfg.Skip = func(line int) bool { return ix.Final(line, f.retryFailed) }
+		log.Info("resuming", "report", reportPath, "rows_done", ix.CountFinal(f.retryFailed), "report_rows", ix.Rows(), "unreadable_rows", ix.BadRows())
+		if rep, err = report.Append(reportPath); err != nil {
+			return usageError("%v", err)
+		}
+		if secretsPath != "" {
+			if secrets, err = report.AppendSecrets(secretsPath, recipients); err != nil {
+				rep.Close()
+				return usageError("%v", err)
+			}
+		}
+	} else {
+		if rep, err = report.Create(reportPath); err != nil {
+			return usageError("%v", err)
+		}
+		if err := report.WriteSidecar(reportPath, record); err != nil {
+			rep.Close()
+			return usageError("%v", err)
+		}
+		if secretsPath != "" {
+			if secrets, err = report.CreateSecrets(secretsPath, recipients); err != nil {
+				rep.Close()
+				return usageError("%v (move it away, or pass --secrets NEWFILE)", err)
+			}
+		}
+	}
+	var secretsSink job.SecretsWriter = noSecrets{}
+	if secrets != nil {
+		secretsSink = secrets
+		secretsPath = secrets.Path()
+	}
+
+	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
+		rows := "all"
+		if plan != nil {
+			rows = strconv.FormatInt(plan.Rows-plan.Invalid, 10)
+		}
+		if !confirm(stderr, fmt.Sprintf("About to %s for %s users of pool %s. Go on? [y/N] ", describe(cmd, f.permanent), rows, orManifest(f.userPoolID))) {
+			rep.Close()
+			if secrets != nil {
+				secrets.Close()
+			}
+			return &exitError{code: exitUsage, err: errors.New("not confirmed: nothing was sent")}
+		}
+	}
+
+	rows, sum, size, closeManifest, err := src.open()
+	if err != nil {
+		rep.Close()
+		return err
+	}
+	defer closeManifest()
+	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, total, f.quiet, log, f.progressInterval)
+	cfg.Progress = prog.Row
+
+	summary, runErr := job.Run(ctx, cfg, api, rows, rep, secretsSink)
+	prog.Close()
+	if runErr == nil && manifestSHA != "" {
+		if got, n := finishHash(size, sum); got != manifestSHA || n != manifestSize {
+			runErr = &job.Fatal{Code: "ManifestChanged", Err: fmt.Errorf("manifest %s changed while the job ran: the report says what was done to each row read; check it before any rerun", f.manifest)}
+		}
+	}
+	if err := rep.Close(); err != nil && runErr == nil {
+		runErr = &job.Fatal{Err: fmt.Errorf("close report: %w", err)}
+	}
+	if secrets != nil {
+		if err := secrets.Close(); err != nil && runErr == nil {
+			runErr = &job.Fatal{Err: fmt.Errorf("close secrets: %w", err)}
+		}
+	}
+	if summary != nil {
+		fmt.Fprintln(stderr)
+		summary.Print(stderr)
+		fmt.Fprintf(stderr, "report:     %s\n", reportPath)
+		if secretsPath != "" {
+			note := "mode 0600: generated passwords; keep it safe, delete it when done"
+			if secrets != nil && secrets.Encrypted() {
+				note = "age-encrypted, mode 0600"
+			}
+			fmt.Fprintf(stderr, "secrets:    %s (%s)\n", secretsPath, note)
+		}
+		if f.summaryJSON != "" {
+			if err := writeSummaryJSON(f.summaryJSON, summary, runErr); err != nil {
+				fmt.Fprintf(stderr, "cogpass: write --summary-json: %v\n", err)
+			}
+		}
+	}
+	if runErr != nil {
+		var fatal *job.Fatal
+		if errors.As(runErr, &fatal) {
+			if ctx.Err() != nil {
+				return &exitError{code: exitStoppedEarly, err: errors.New("interrupted: rerun with --resume to finish the job")}
+			}
+			return &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("%w\nrerun with --resume once it is fixed", runErr), fatal.Code)}
+		}
+		return &exitError{code: exitUsage, err: runErr}
+	}
+	if summary.Failed() > 0 {
+		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of %d rows failed: see %s", summary.Failed(), summary.Rows, reportPath)}
+	}
+	return nil
+}
+
+func (f *jobFlags) check() error {
+	switch {
+	case f.manifest == "":
+		return usageError("--manifest is required")
+	case f.offline && !f.dryRun:
+		return usageError("--offline goes with --dry-run")
+	case f.rate <= 0:
+		return usageError("--rate must be above 0")
+	case f.concurrency < 0:
+		return usageError("--concurrency must be 0 (automatic) or more")
+	case f.maxAttempts < 1:
+		return usageError("--max-attempts must be 1 or more")
+	case f.retryFailed && !f.resume:
+		return usageError("--retry-failed goes with --resume")
+	case f.resume && f.dryRun:
+		return usageError("--resume does not go with --dry-run: a dry run is quick to run again")
+	case f.manifest == "-" && f.reportPath == "":
+		return usageError("--report is required when the manifest is read from stdin")
+	case f.manifest == "-" && f.resume:
+		return usageError("--resume needs the manifest as a file: a manifest on stdin cannot be checked against the report")
+	case f.manifest == "-" && f.secretsPath == "" && !f.dryRun:
+		return usageError("--secrets is required when the manifest is read from stdin")
+	}
+	return nil
+}
+
+// jobParams are the settings a resumed run must share with the first.
+func (f *jobFlags) jobParams(meta map[string]string) map[string]string {
+	p := map[string]string{
+		"password_length":   strconv.Itoa(f.passwordLength),
+		"include_federated": strconv.FormatBool(f.includeFederated),
+	}
+	if len(meta) > 0 {
+		keys := make([]string, 0, len(meta))
+		for k := range meta {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%s;", k, meta[k])
+		}
+		p["client_metadata"] = b.String()
+	}
+	return p
+}
+
+// parseMaxFailures reads --max-failures: N rows, or N% of rows (known from
+// the preflight; without one, of no use).
+func parseMaxFailures(s string, rows int64) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(pct, 64)
+		if err != nil || v <= 0 || v > 100 {
+			return 0, usageError("--max-failures %q: want a count or a percentage above 0 and up to 100", s)
+		}
+		if rows == 0 {
+			return 0, usageError("--max-failures %s: a percentage needs the row count, which a manifest on stdin or a dry run does not give: give a count", s)
+		}
+		return max(1, int64(float64(rows)*v/100)), nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return 0, usageError("--max-failures %q: want a count of 1 or more, or a percentage like 5%%", s)
+	}
+	return n, nil
+}
+
+func describe(cmd job.Command, permanent bool) string {
+	switch {
+	case cmd == job.Set && permanent:
+		return "set permanent passwords"
+	case cmd == job.Set:
+		return "set temporary passwords"
+	case cmd == job.Reset:
+		return "reset the passwords"
+	}
+	return "change the passwords"
+}
+
+func orManifest(pool string) string {
+	if pool == "" {
+		return "(per row, from the manifest)"
+	}
+	return pool
+}
+
+// confirm asks on the terminal and reads a yes.
+func confirm(stderr io.Writer, prompt string) bool {
+	fmt.Fprint(stderr, prompt)
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+func writeSummaryJSON(path string, s *job.Summary, runErr error) error {
+	doc := struct {
+		*job.Summary
+		Stopped string `json:"stopped,omitempty"`
+	}{Summary: s}
+	if runErr != nil {
+		doc.Stopped = runErr.Error()
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// noSecrets is the secrets file of a job that generates no password.
+type noSecrets struct{}
+
+func (noSecrets) Write(int, string, string) error { return nil }
