@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,32 @@ func startEmulator(t *testing.T, args ...string) (url string, stop func() error,
 
 func sdk(url string) *cip.Client {
 	return cip.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")},
-		func(o *cip.Options) { o.BaseEndpoint = aws.String(url); o.Retryer = aws.NopRetryer{} })
+		func(o *cip.Options) {
+			o.BaseEndpoint = aws.String(url)
+			o.Retryer = aws.NopRetryer{}
+			o.HTTPClient = &http.Client{Transport: ownBodyTransport{http.DefaultTransport.(*http.Transport).Clone()}}
+		})
+}
+
+// ownBodyTransport gives net/http its own copy of the request body: smithy-go
+// closes the body as soon as the response arrives, which can make net/http
+// close the connection under a large response still being read ("use of
+// closed network connection", aws/aws-sdk-go-v2#1825), often on loopback.
+type ownBodyTransport struct{ rt http.RoundTripper }
+
+func (o ownBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return o.rt.RoundTrip(r)
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	c := r.Clone(r.Context())
+	c.Body = io.NopCloser(bytes.NewReader(data))
+	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	c.ContentLength = int64(len(data))
+	return o.rt.RoundTrip(c)
 }
 
 func TestEmulatorCommand(t *testing.T) {

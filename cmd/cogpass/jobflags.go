@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -360,10 +361,15 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	}
 	if f.resume {
 		old, err := report.ReadSidecar(reportPath)
-		if err != nil {
-			if errors.Is(err, iofs.ErrNotExist) {
-				return usageError("cannot resume: no job record %s next to the report (was %s written by cogpass?)", report.SidecarPath(reportPath), reportPath)
-			}
+		switch {
+		case errors.Is(err, iofs.ErrNotExist) && reportIsEmpty(reportPath):
+			// The first run died before it recorded anything (killed while
+			// it started): nothing is done, so the resumed run is the job.
+			log.Info("nothing to resume yet: starting the job", "report", reportPath)
+			old = record
+		case errors.Is(err, iofs.ErrNotExist):
+			return usageError("cannot resume: no job record %s next to the report (was %s written by cogpass?)", report.SidecarPath(reportPath), reportPath)
+		case err != nil:
 			return usageError("cannot resume: %v", err)
 		}
 		if diff := old.Diff(record); len(diff) > 0 {
@@ -411,6 +417,15 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	var rep *report.Writer
 	var secrets *report.Secrets
 	if f.resume {
+		if reportIsEmpty(reportPath) {
+			// Nothing recorded: make sure the report and its record exist.
+			if r, err := report.Create(reportPath); err == nil {
+				r.Close()
+			}
+			if err := report.WriteSidecar(reportPath, record); err != nil {
+				return usageError("%v", err)
+			}
+		}
 		ix, err := report.LoadIndex(reportPath, func(code string) bool { return !retry.FinalCode(code) })
 		if err != nil {
 			return usageError("cannot resume: %v", err)
@@ -637,3 +652,27 @@ func writeSummaryJSON(path string, s *job.Summary, runErr error) error {
 type noSecrets struct{}
 
 func (noSecrets) Write(int, string, string) error { return nil }
+
+// reportIsEmpty says whether a report is missing or holds no row: at most
+// a CSV header, whole or cut.
+func reportIsEmpty(path string) bool {
+	f, err := os.Open(path)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	n, _ := io.ReadFull(f, buf)
+	if n == len(buf) {
+		return false
+	}
+	data := buf[:n]
+	if report.FormatOf(path) == report.JSONL {
+		return len(bytes.TrimSpace(data)) == 0
+	}
+	i := bytes.IndexByte(data, '\n')
+	return i < 0 || len(bytes.TrimSpace(data[i+1:])) == 0
+}
