@@ -282,6 +282,7 @@ func (r *runner) plan(out *report.Row, row input.Row, poolID string, user *cip.A
 		case status == StatusResetRequired:
 			notes = append(notes, "already RESET_REQUIRED: a new code would be sent")
 		}
+		r.countResetMessage(poolID, user.UserAttributes)
 	}
 	if out.Action == ActionSetTemporary && status == StatusForceChange {
 		notes = append(notes, "already FORCE_CHANGE_PASSWORD: the temporary password would be replaced")
@@ -292,6 +293,20 @@ func (r *runner) plan(out *report.Row, row input.Row, poolID string, user *cip.A
 		}
 	}
 	out.Message = would + "; " + strings.Join(notes, ", ")
+}
+
+// countResetMessage counts a reset code a real run would send by e-mail:
+// Cognito sends it to a verified e-mail address, else by SMS.
+func (r *runner) countResetMessage(poolID string, attrs []types.AttributeType) {
+	for _, a := range attrs {
+		if aws.ToString(a.Name) == "email_verified" && aws.ToString(a.Value) == "true" {
+			r.stats.resetEmails.Add(1)
+			if pool, err := r.pools.get(poolID); err == nil && pool.email == "COGNITO_DEFAULT" {
+				r.stats.cognitoDefault.Store(true)
+			}
+			return
+		}
+	}
 }
 
 func verifiedContact(attrs []types.AttributeType) bool {

@@ -129,6 +129,9 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 
 	sum := r.stats.summary(time.Since(start))
 	sum.Workers = n
+	if cfg.DryRun {
+		sum.forecast(r)
+	}
 	if r.reportErr != nil {
 		return sum, &Fatal{Err: fmt.Errorf("write report: %w", r.reportErr)}
 	}

@@ -441,3 +441,21 @@ func TestRatePacesWriteCalls(t *testing.T) {
 		}
 	})
 }
+
+func TestDryRunForecast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		verified := []types.AttributeType{{Name: aws.String("email_verified"), Value: aws.String("true")}}
+		api := &fakeAPI{t: t, get: func(in *cip.AdminGetUserInput) (*cip.AdminGetUserOutput, error) {
+			return &cip.AdminGetUserOutput{UserStatus: types.UserStatusTypeConfirmed, Enabled: true, UserAttributes: verified}, nil
+		}}
+		cfg := baseConfig(Reset)
+		cfg.DryRun, cfg.Rate = true, 24
+		sum, err := Run(t.Context(), cfg, api, rowsOf(t, manifest(120)), &memReport{}, &memSecrets{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.EstimatedSeconds != 5 || sum.ResetEmails != 120 || len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "50 messages a day") {
+			t.Errorf("forecast = %v s, %d e-mails, warnings %q", sum.EstimatedSeconds, sum.ResetEmails, sum.Warnings)
+		}
+	})
+}

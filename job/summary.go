@@ -20,6 +20,10 @@ type Stats struct {
 	throttled atomic.Int64
 	retried   atomic.Int64
 	resumed   atomic.Int64
+	// A dry run's count of reset codes that would go out by e-mail, and
+	// whether a pool sends them with Cognito's own sender.
+	resetEmails    atomic.Int64
+	cognitoDefault atomic.Bool
 
 	mu       sync.Mutex
 	outcomes map[report.Outcome]int64
@@ -65,15 +69,20 @@ type Summary struct {
 	Outcomes   map[report.Outcome]int64 `json:"outcomes"`
 	ErrorCodes []CodeCount              `json:"error_codes"`
 	Resumed    int64                    `json:"resumed_rows"` // passed over: an earlier run finished them
-	Calls      int64                    `json:"calls"`
-	Throttled  int64                    `json:"throttled_calls"`
-	Retried    int64                    `json:"retried_calls"`
-	Elapsed    time.Duration            `json:"-"`
-	ElapsedS   float64                  `json:"elapsed_seconds"`
-	CallsPerS  float64                  `json:"calls_per_second"`
-	LatencyMS  map[string]float64       `json:"latency_ms"`
-	Workers    int                      `json:"workers"`
-	Extra      map[string]any           `json:"extra,omitempty"`
+	// A dry run's forecast of the real run.
+	DryRun           bool               `json:"dry_run,omitempty"`
+	EstimatedSeconds float64            `json:"estimated_seconds,omitempty"` // the planned writes at the chosen rate
+	ResetEmails      int64              `json:"reset_emails,omitempty"`      // reset codes that would be e-mailed
+	Warnings         []string           `json:"warnings,omitempty"`
+	Calls            int64              `json:"calls"`
+	Throttled        int64              `json:"throttled_calls"`
+	Retried          int64              `json:"retried_calls"`
+	Elapsed          time.Duration      `json:"-"`
+	ElapsedS         float64            `json:"elapsed_seconds"`
+	CallsPerS        float64            `json:"calls_per_second"`
+	LatencyMS        map[string]float64 `json:"latency_ms"`
+	Workers          int                `json:"workers"`
+	Extra            map[string]any     `json:"extra,omitempty"`
 }
 
 func (s *Stats) summary(elapsed time.Duration) *Summary {
@@ -128,6 +137,15 @@ func (s *Summary) Print(w io.Writer) {
 		parts = append(parts, "no rows")
 	}
 	fmt.Fprintf(w, "rows:       %d (%s)\n", s.Rows, strings.Join(parts, ", "))
+	if s.DryRun {
+		fmt.Fprintf(w, "forecast:   the real run would take about %s at the chosen rate\n", (time.Duration(s.EstimatedSeconds) * time.Second).Round(time.Second))
+		if s.ResetEmails > 0 {
+			fmt.Fprintf(w, "            %d reset codes would be e-mailed\n", s.ResetEmails)
+		}
+		for _, warn := range s.Warnings {
+			fmt.Fprintf(w, "warning:    %s\n", warn)
+		}
+	}
 	if s.Resumed > 0 {
 		fmt.Fprintf(w, "resumed:    %d rows already done by an earlier run\n", s.Resumed)
 	}
@@ -182,4 +200,25 @@ func (h *histogram) quantile(q float64) float64 {
 		}
 	}
 	return 0
+}
+
+// cognitoDefaultDailyEmails is what Cognito's own e-mail sender delivers a
+// day, per account and region; a pool with a high volume needs SES
+// (EmailSendingAccount DEVELOPER).
+const cognitoDefaultDailyEmails = 50
+
+// forecast adds a dry run's view of the real run: its length at the chosen
+// rate, and the reset codes it would e-mail.
+func (s *Summary) forecast(r *runner) {
+	s.DryRun = true
+	writes := s.Outcomes[report.Planned]
+	if r.cfg.Rate > 0 {
+		s.EstimatedSeconds = math.Ceil(float64(writes) / r.cfg.Rate)
+	}
+	s.ResetEmails = r.stats.resetEmails.Load()
+	if r.stats.cognitoDefault.Load() && s.ResetEmails > cognitoDefaultDailyEmails {
+		s.Warnings = append(s.Warnings, fmt.Sprintf(
+			"the pool sends e-mail with Cognito's default sender, which delivers %d messages a day; %d reset codes would be e-mailed: configure SES (EmailSendingAccount DEVELOPER) or spread the job over days",
+			cognitoDefaultDailyEmails, s.ResetEmails))
+	}
 }
