@@ -81,29 +81,8 @@ func sdk(url string) *cip.Client {
 		func(o *cip.Options) {
 			o.BaseEndpoint = aws.String(url)
 			o.Retryer = aws.NopRetryer{}
-			o.HTTPClient = &http.Client{Transport: ownBodyTransport{http.DefaultTransport.(*http.Transport).Clone()}}
+			o.HTTPClient = ownBody{&http.Client{}} // as newClient does
 		})
-}
-
-// ownBodyTransport gives net/http its own copy of the request body: smithy-go
-// closes the body as soon as the response arrives, which can make net/http
-// close the connection under a large response still being read ("use of
-// closed network connection", aws/aws-sdk-go-v2#1825), often on loopback.
-type ownBodyTransport struct{ rt http.RoundTripper }
-
-func (o ownBodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return o.rt.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(data))
-	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	c.ContentLength = int64(len(data))
-	return o.rt.RoundTrip(c)
 }
 
 func TestEmulatorCommand(t *testing.T) {
