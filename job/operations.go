@@ -54,7 +54,7 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 	if p.poolID == "" {
 		p.poolID = r.cfg.UserPoolID
 	}
-	if p.poolID == "" && r.cfg.Command != Change {
+	if p.poolID == "" && r.cfg.Command != Change && !r.cfg.Offline {
 		return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: no user pool: give --user-pool-id or a user_pool_id column", row.Line)}, nil
 	}
 	if r.cfg.Command == Reset {

@@ -106,6 +106,7 @@ func (s *Stats) summary(elapsed time.Duration) *Summary {
 		sum.Outcomes[o] = n
 		sum.Rows += n
 	}
+	sum.ErrorCodes = []CodeCount{} // [] rather than null in JSON
 	for _, c := range s.codes {
 		sum.ErrorCodes = append(sum.ErrorCodes, *c)
 	}

@@ -241,7 +241,10 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	log, err := newLogger(f.logFormat, f.quiet, stderr)
+	// Log lines go through the progress display on a terminal, so that
+	// they do not tear its bar.
+	sink := newLogSink(stderr)
+	log, err := newLogger(f.logFormat, f.quiet, sink)
 	if err != nil {
 		return err
 	}
@@ -413,9 +416,20 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return err
 	}
 
+	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
+		rows := "all"
+		if plan != nil {
+			rows = strconv.FormatInt(plan.Rows-plan.Invalid, 10)
+		}
+		if !confirm(stderr, fmt.Sprintf("About to %s for %s users of pool %s. Go on? [y/N] ", describe(cmd, f.permanent), rows, orManifest(f.userPoolID))) {
+			return &exitError{code: exitUsage, err: errors.New("not confirmed: nothing was sent")}
+		}
+	}
+
 	// Outputs: new ones, or the existing ones of the job being resumed.
 	var rep *report.Writer
 	var secrets *report.Secrets
+	var resumed int64 // rows an earlier run finished
 	if f.resume {
 		if reportIsEmpty(reportPath) {
 			// Nothing recorded: make sure the report and its record exist.
@@ -431,6 +445,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			return usageError("cannot resume: %v", err)
 		}
 		cfg.Skip = func(line int) bool { return ix.Final(line, f.retryFailed) }
+		resumed = int64(ix.CountFinal(f.retryFailed))
 		log.Info("resuming", "report", reportPath, "rows_done", ix.CountFinal(f.retryFailed), "report_rows", ix.Rows(), "unreadable_rows", ix.BadRows())
 		if rep, err = report.Append(reportPath); err != nil {
 			return usageError("%v", err)
@@ -462,27 +477,14 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		secretsPath = secrets.Path()
 	}
 
-	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
-		rows := "all"
-		if plan != nil {
-			rows = strconv.FormatInt(plan.Rows-plan.Invalid, 10)
-		}
-		if !confirm(stderr, fmt.Sprintf("About to %s for %s users of pool %s. Go on? [y/N] ", describe(cmd, f.permanent), rows, orManifest(f.userPoolID))) {
-			rep.Close()
-			if secrets != nil {
-				secrets.Close()
-			}
-			return &exitError{code: exitUsage, err: errors.New("not confirmed: nothing was sent")}
-		}
-	}
-
 	rows, sum, size, closeManifest, err := src.open()
 	if err != nil {
 		rep.Close()
 		return err
 	}
 	defer closeManifest()
-	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, total, f.quiet, log, f.progressInterval)
+	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, max(0, total-resumed), f.quiet, log, f.progressInterval)
+	sink.use(prog.Writer())
 	cfg.Progress = prog.Row
 
 	summary, runErr := job.Run(ctx, cfg, api, rows, rep, secretsSink)

@@ -78,6 +78,8 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"change":                    runChange,
 	"change-password":           runChange,
 	"emulator":                  runEmulator,
+	"export":                    runExport,
+	"policy":                    runPolicy,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -108,7 +110,11 @@ Usage:
   cogpass set      --user-pool-id ID --manifest FILE [--permanent] [flags]
   cogpass reset    --user-pool-id ID --manifest FILE [--client-metadata K=V ...] [flags]
   cogpass change   --manifest FILE [flags]
+  cogpass export   --user-pool-id ID [--output FILE] [--status S | --filter EXPR | --expired-temporary] [flags]
+  cogpass policy   --user-pool-id ID [--output text|json] [--sample N]
   cogpass emulator [--listen ADDR] [--seed-users N] [flags]
+  cogpass completion bash|zsh|fish
+  cogpass --version
 
 Aliases as in the AWS CLI: admin-set-user-password, admin-reset-user-password, change-password.
 Run 'cogpass COMMAND --help' for a command's flags and an example.

@@ -97,6 +97,7 @@ func (p *progress) startBar() {
 	p.container = mpb.New(
 		mpb.WithOutput(p.w),
 		mpb.ForceTTY(),
+		mpb.WithAutoRefresh(),
 		mpb.WithRefreshRate(barRefresh),
 		mpb.WithWidth(100),
 	)
@@ -189,12 +190,12 @@ func (p *progress) eta(done int64) string {
 }
 
 func (p *progress) logLine(done int64) {
-	p.log.Info("progress", "done", done, "total", p.total, "rows_per_second", round1(p.rate()),
+	p.log.Info("progress", "done", done, "total", p.total, "rows_per_second", progressRound(p.rate()),
 		"eta", p.eta(done), "failed", p.failed.Load(), "throttled", p.throttled.Load(),
-		"rate_limit", round1(math.Float64frombits(p.limit.Load())))
+		"rate_limit", progressRound(math.Float64frombits(p.limit.Load())))
 }
 
-func round1(v float64) float64 { return math.Round(v*10) / 10 }
+func progressRound(v float64) float64 { return math.Round(v*10) / 10 }
 
 // Close stops the display. On a terminal the bar is drawn a last time with
 // the final counts and left on screen; a job that stopped early leaves it
@@ -248,3 +249,22 @@ func (b *barWriter) Write(data []byte) (int, error) {
 	}
 	return b.w.Write(data)
 }
+
+// logSink is the logger's output for a job: stderr until the progress
+// display starts, then the display's Writer, so that log lines (a failed
+// row, a rate change) print above the bar instead of through it. The logger
+// is made before the display, hence the late binding.
+type logSink struct {
+	w atomic.Pointer[io.Writer]
+}
+
+func newLogSink(w io.Writer) *logSink {
+	s := &logSink{}
+	s.use(w)
+	return s
+}
+
+// use sends later writes to w.
+func (s *logSink) use(w io.Writer) { s.w.Store(&w) }
+
+func (s *logSink) Write(p []byte) (int, error) { return (*s.w.Load()).Write(p) }

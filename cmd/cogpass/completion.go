@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"cogpass/job"
+)
+
+const completionExample = `Complete cogpass commands and flags in bash, for this shell and every new one:
+
+  source <(cogpass completion bash)
+  cogpass completion bash > ~/.local/share/bash-completion/completions/cogpass
+
+zsh (after compinit) and fish:
+
+  cogpass completion zsh > "${fpath[1]}/_cogpass"
+  cogpass completion fish > ~/.config/fish/completions/cogpass.fish
+`
+
+// commandSummaries describe the commands in completion menus. A command
+// missing here is still completed, without a description.
+var commandSummaries = map[string]string{
+	"set":                       "set passwords from a manifest (AdminSetUserPassword)",
+	"admin-set-user-password":   "alias of set",
+	"reset":                     "reset passwords from a manifest (AdminResetUserPassword)",
+	"admin-reset-user-password": "alias of reset",
+	"change":                    "change passwords with users' access tokens (ChangePassword)",
+	"change-password":           "alias of change",
+	"emulator":                  "run a local, in-memory Cognito user pools endpoint",
+	"export":                    "write a manifest of a pool's users",
+	"policy":                    "show a pool's password policy",
+	"completion":                "print a shell completion script (bash, zsh, fish)",
+}
+
+// commandOrder is the order commands are offered in, aliases last.
+var commandOrder = []string{"set", "reset", "change", "export", "policy", "emulator", "completion",
+	"admin-set-user-password", "admin-reset-user-password", "change-password"}
+
+// jobCommands are the commands that take jobFlags: their flags are read
+// from the FlagSet itself.
+var jobCommands = map[string]job.Command{
+	"set": job.Set, "admin-set-user-password": job.Set,
+	"reset": job.Reset, "admin-reset-user-password": job.Reset,
+	"change": job.Change, "change-password": job.Change,
+}
+
+// Values some flags take, completed as words, and flags that name files.
+// A key is "COMMAND FLAG" for one command, or "FLAG" for all. Flags in
+// neither take free text.
+var (
+	flagWords = map[string][]string{
+		"log-format":           {"text", "json"},
+		"manifest-format":      {"csv", "jsonl"},
+		"policy output":        {"text", "json"},
+		"export output-format": {"csv", "jsonl"},
+		"export status": {"CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED", "UNCONFIRMED",
+			"EXTERNAL_PROVIDER", "ARCHIVED", "COMPROMISED", "UNKNOWN"},
+	}
+	fileFlags = map[string]bool{
+		"manifest": true, "report": true, "secrets": true, "policy-file": true,
+		"secrets-recipients-file": true, "summary-json": true, "seed-manifest": true,
+		"export output": true, "export exclude": true,
+	}
+	completionShells = []string{"bash", "zsh", "fish"}
+)
+
+// flagInfo is one flag of a command, as the completion scripts need it.
+type flagInfo struct {
+	name  string
+	usage string   // the first sentence of the help text
+	bool  bool     // takes no value
+	file  bool     // takes a file name
+	words []string // takes one of these
+}
+
+// withHints fills in what cmd's flag takes.
+func (f flagInfo) withHints(cmd string) flagInfo {
+	f.file = fileFlags[cmd+" "+f.name] || fileFlags[f.name]
+	if w, ok := flagWords[cmd+" "+f.name]; ok {
+		f.words = w
+	} else {
+		f.words = flagWords[f.name]
+	}
+	return f
+}
+
+// cmdInfo is a group of command names (a command and its aliases) sharing
+// one set of flags.
+type cmdInfo struct {
+	names []string
+	flags []flagInfo
+}
+
+// The completion command registers itself: listed in the commands map's
+// literal it would make an initialization cycle (it reads that map).
+func init() { commands["completion"] = runCompletion }
+
+func runCompletion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("completion", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: cogpass completion bash|zsh|fish\n\n"+
+			"Prints a completion script for the shell: cogpass's commands, and each\n"+
+			"command's flags and the values some of them take.\n\nExample:\n%s", indent(completionExample))
+	}
+	if err := parseFlagsWithArgs(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("completion: name one shell: %s", strings.Join(completionShells, ", "))
+	}
+	groups, err := completionCommands(ctx)
+	if err != nil {
+		return err
+	}
+	switch fs.Arg(0) {
+	case "bash":
+		return writeBashCompletion(stdout, groups)
+	case "zsh":
+		return writeZshCompletion(stdout, groups)
+	case "fish":
+		return writeFishCompletion(stdout, groups)
+	}
+	return usageError("completion: unknown shell %q: want %s", fs.Arg(0), strings.Join(completionShells, ", "))
+}
+
+// parseFlagsWithArgs is parseFlags for a command that takes arguments.
+func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: exitUsage}
+	}
+	return nil
+}
+
+// completionCommands lists every command of the commands map with its
+// flags, aliases grouped with the command they stand for.
+func completionCommands(ctx context.Context) ([]cmdInfo, error) {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	// In commandOrder's order, then the others by name: a group is named by
+	// its command, not an alias.
+	rank := func(name string) int {
+		if i := slices.Index(commandOrder, name); i >= 0 {
+			return i
+		}
+		return len(commandOrder)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	var groups []cmdInfo
+	byFlags := map[string]int{}
+	for _, name := range names {
+		flags, err := commandFlags(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		var key strings.Builder
+		for _, f := range flags {
+			fmt.Fprintf(&key, "%s\x00%s\x00%t\x00%t\x00%s\x00", f.name, f.usage, f.bool, f.file, strings.Join(f.words, " "))
+		}
+		// Only aliases share a flag set; a command with no flags stands alone.
+		if i, ok := byFlags[key.String()]; ok && len(flags) > 0 {
+			groups[i].names = append(groups[i].names, name)
+			continue
+		}
+		byFlags[key.String()] = len(groups)
+		groups = append(groups, cmdInfo{names: []string{name}, flags: flags})
+	}
+	return groups, nil
+}
+
+// commandFlags returns a command's flags, sorted by name. Job commands
+// build their FlagSet; the others (which keep theirs inside their runner)
+// are asked for their --help, with a cancelled context so that one that
+// ignored --help would still do nothing, and their flag list is read back.
+func commandFlags(ctx context.Context, name string) ([]flagInfo, error) {
+	if name == "completion" {
+		return nil, nil
+	}
+	var flags []flagInfo
+	if cmd, ok := jobCommands[name]; ok {
+		fs := newFlagSet(name, "", io.Discard)
+		(&jobFlags{}).register(fs, cmd)
+		fs.VisitAll(func(f *flag.Flag) {
+			b, ok := f.Value.(interface{ IsBoolFlag() bool })
+			flags = append(flags, flagInfo{name: f.Name, usage: firstSentence(f.Usage), bool: ok && b.IsBoolFlag()}.withHints(name))
+		})
+		return flags, nil
+	}
+	run, ok := commands[name]
+	if !ok {
+		return nil, fmt.Errorf("completion: no command %q", name)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	var help bytes.Buffer
+	_ = run(ctx, []string{"--help"}, &help, &help) // a help request ends in an error for some commands
+	for _, f := range parseDefaults(help.String()) {
+		flags = append(flags, f.withHints(name))
+	}
+	return flags, nil
+}
+
+// defaultsLine matches the first line of a flag in flag.PrintDefaults
+// output: "  -name type" or "  -name", the usage on the next line, or
+// after a tab for one-letter names.
+var defaultsLine = regexp.MustCompile(`^  --?([A-Za-z0-9][A-Za-z0-9_.-]*)(?: ([^\s]+))?(?:\t(.*))?$`)
+
+var defaultSuffix = regexp.MustCompile(` \(default .*\)$`)
+
+func parseDefaults(help string) []flagInfo {
+	var flags []flagInfo
+	lines := strings.Split(help, "\n")
+	for i, line := range lines {
+		m := defaultsLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		usage := m[3]
+		if usage == "" && i+1 < len(lines) {
+			usage = strings.TrimSpace(lines[i+1])
+		}
+		usage = defaultSuffix.ReplaceAllString(usage, "")
+		flags = append(flags, flagInfo{name: m[1], usage: firstSentence(usage), bool: m[2] == ""})
+	}
+	sort.Slice(flags, func(i, j int) bool { return flags[i].name < flags[j].name })
+	return slices.CompactFunc(flags, func(a, b flagInfo) bool { return a.name == b.name })
+}
+
+// firstSentence keeps completion menus short.
+func firstSentence(s string) string {
+	s = strings.TrimSpace(strings.SplitN(s, "\n", 2)[0])
+	for _, sep := range []string{"; ", ". ", " (default"} {
+		if i := strings.Index(s, sep); i > 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
+
+func writeBashCompletion(w io.Writer, groups []cmdInfo) error {
+	var b strings.Builder
+	b.WriteString(`# bash completion for cogpass. Load it with:
+#   source <(cogpass completion bash)
+_cogpass() {
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    local prev=""
+    if (( COMP_CWORD > 0 )); then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
+    if (( COMP_CWORD == 1 )); then
+        COMPREPLY=( $(compgen -W "`)
+	b.WriteString(strings.Join(allCommandNames(groups), " "))
+	b.WriteString(` --help --version" -- "$cur") )
+        return 0
+    fi
+    local flags="" files="" words="" values=""
+    case "${COMP_WORDS[1]}" in
+`)
+	for _, g := range groups {
+		if g.names[0] == "completion" {
+			fmt.Fprintf(&b, "    completion)\n        if (( COMP_CWORD == 2 )); then COMPREPLY=( $(compgen -W %s -- \"$cur\") ); fi\n        return 0\n        ;;\n", zshQuote(strings.Join(completionShells, " ")))
+			continue
+		}
+		var all, files, values []string
+		var wordCases strings.Builder
+		for _, f := range g.flags {
+			all = append(all, "--"+f.name)
+			switch {
+			case f.file:
+				files = append(files, "--"+f.name)
+			case len(f.words) > 0:
+				fmt.Fprintf(&wordCases, "        --%s) words=%s ;;\n", f.name, zshQuote(strings.Join(f.words, " ")))
+			case !f.bool:
+				values = append(values, "--"+f.name)
+			}
+		}
+		fmt.Fprintf(&b, "    %s)\n", strings.Join(g.names, "|"))
+		fmt.Fprintf(&b, "        flags=%s\n        files=%s\n        values=%s\n", zshQuote(strings.Join(all, " ")), zshQuote(strings.Join(files, " ")), zshQuote(strings.Join(values, " ")))
+		if wordCases.Len() > 0 {
+			fmt.Fprintf(&b, "        case \"$prev\" in\n%s        esac\n", wordCases.String())
+		}
+		b.WriteString("        ;;\n")
+	}
+	b.WriteString(`    *)
+        return 0
+        ;;
+    esac
+    if [[ -n "$words" ]]; then
+        COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+        return 0
+    fi
+    if [[ " $files " == *" $prev "* ]]; then
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=( $(compgen -f -- "$cur") )
+        return 0
+    fi
+    if [[ " $values " == *" $prev "* ]]; then
+        COMPREPLY=()
+        return 0
+    fi
+    if [[ "$cur" == -* || -z "$cur" ]]; then
+        COMPREPLY=( $(compgen -W "$flags" -- "$cur") )
+    fi
+    return 0
+}
+complete -F _cogpass cogpass
+`)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeZshCompletion(w io.Writer, groups []cmdInfo) error {
+	var b strings.Builder
+	b.WriteString(`#compdef cogpass
+# zsh completion for cogpass. Save it as _cogpass in a directory of $fpath,
+# or load it after compinit with: source <(cogpass completion zsh)
+_cogpass() {
+    local -a commands
+    commands=(
+`)
+	for _, g := range groups {
+		for _, name := range g.names {
+			fmt.Fprintf(&b, "        %s\n", zshQuote(name+":"+zshEscape(commandSummaries[name], ":")))
+		}
+	}
+	b.WriteString(`    )
+    if (( CURRENT == 2 )); then
+        _describe -t commands 'cogpass command' commands
+        return
+    fi
+    local cmd=$words[2]
+    shift words
+    (( CURRENT-- ))
+    case $cmd in
+`)
+	for _, g := range groups {
+		fmt.Fprintf(&b, "    %s)\n", strings.Join(g.names, "|"))
+		if g.names[0] == "completion" {
+			fmt.Fprintf(&b, "        _arguments '1:shell:(%s)'\n        ;;\n", strings.Join(completionShells, " "))
+			continue
+		}
+		b.WriteString("        _arguments -S")
+		for _, f := range g.flags {
+			spec := "--" + f.name + "[" + zshEscape(f.usage, "[]") + "]"
+			switch {
+			case f.bool:
+			case f.file:
+				spec += ":file:_files"
+			case len(f.words) > 0:
+				spec += ":" + f.name + ":(" + strings.Join(f.words, " ") + ")"
+			default:
+				spec += ":" + f.name + ": "
+			}
+			fmt.Fprintf(&b, " \\\n            %s", zshQuote(spec))
+		}
+		b.WriteString("\n        ;;\n")
+	}
+	b.WriteString(`    esac
+}
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    _cogpass "$@"
+else
+    compdef _cogpass cogpass
+fi
+`)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeFishCompletion(w io.Writer, groups []cmdInfo) error {
+	var b strings.Builder
+	b.WriteString(`# fish completion for cogpass. Save it as
+# ~/.config/fish/completions/cogpass.fish, or: cogpass completion fish | source
+complete -c cogpass -f
+complete -c cogpass -n __fish_use_subcommand -l help -d 'show usage'
+complete -c cogpass -n __fish_use_subcommand -l version -d 'print the version'
+`)
+	for _, g := range groups {
+		for _, name := range g.names {
+			fmt.Fprintf(&b, "complete -c cogpass -n __fish_use_subcommand -a %s -d %s\n", fishQuote(name), fishQuote(commandSummaries[name]))
+		}
+	}
+	for _, g := range groups {
+		cond := fishQuote("__fish_seen_subcommand_from " + strings.Join(g.names, " "))
+		if g.names[0] == "completion" {
+			fmt.Fprintf(&b, "complete -c cogpass -n %s -a %s\n", cond, fishQuote(strings.Join(completionShells, " ")))
+			continue
+		}
+		for _, f := range g.flags {
+			opts := ""
+			switch {
+			case f.bool:
+			case f.file:
+				opts = " -r -F"
+			case len(f.words) > 0:
+				opts = " -x -a " + fishQuote(strings.Join(f.words, " "))
+			default:
+				opts = " -x"
+			}
+			fmt.Fprintf(&b, "complete -c cogpass -n %s -l %s%s -d %s\n", cond, f.name, opts, fishQuote(f.usage))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func allCommandNames(groups []cmdInfo) []string {
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.names...)
+	}
+	return names
+}
+
+// zshEscape backslash-escapes chars (and backslashes) in an _arguments or
+// _describe field.
+func zshEscape(s, chars string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\\' || strings.ContainsRune(chars, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// zshQuote single-quotes s for zsh and bash.
+func zshQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// fishQuote single-quotes s for fish, where only \ and ' are special.
+func fishQuote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}

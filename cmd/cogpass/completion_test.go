@@ -1,0 +1,209 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"cogpass/job"
+)
+
+func completionScript(t *testing.T, shell string) string {
+	t.Helper()
+	stdout, stderr, code := runHelp(t, "completion", shell)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("completion %s: exit %d, stderr %q", shell, code, stderr)
+	}
+	return stdout
+}
+
+func TestCompletionNamesEveryCommand(t *testing.T) {
+	for _, shell := range completionShells {
+		t.Run(shell, func(t *testing.T) {
+			script := completionScript(t, shell)
+			for name := range commands {
+				if !strings.Contains(script, name) {
+					t.Errorf("the %s script does not name %s", shell, name)
+				}
+			}
+			// Every flag of every job command, as the shell spells it.
+			for name, cmd := range jobCommands {
+				fs := flag.NewFlagSet(name, flag.ContinueOnError)
+				(&jobFlags{}).register(fs, cmd)
+				fs.VisitAll(func(f *flag.Flag) {
+					want := "--" + f.Name
+					if shell == "fish" {
+						want = "-l " + f.Name + " "
+					}
+					if !strings.Contains(script, want) {
+						t.Errorf("the %s script lacks %s of %s", shell, want, name)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestBashCompletion loads the script in bash and asks it to complete, as
+// bash does on a tab.
+func TestBashCompletion(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "cogpass.bash")
+	if err := os.WriteFile(script, []byte(completionScript(t, "bash")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bash, "-n", script).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// complete WORDS... prints what a tab after the last word offers.
+	complete := func(words ...string) []string {
+		t.Helper()
+		var b strings.Builder
+		fmt.Fprintf(&b, "source %q\nCOMP_WORDS=(", script)
+		for _, w := range words {
+			fmt.Fprintf(&b, "%q ", w)
+		}
+		fmt.Fprintf(&b, ")\nCOMP_CWORD=%d\n_cogpass\nprintf '%%s\\n' \"${COMPREPLY[@]}\"\n", len(words)-1)
+		cmd := exec.Command(bash, "--norc", "--noprofile", "-c", b.String())
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", words, err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	tests := []struct {
+		words    []string
+		want     []string
+		dontWant []string
+		exactly  bool
+	}{
+		{words: []string{"cogpass", ""}, want: []string{"set", "reset", "change", "export", "policy", "emulator", "completion", "admin-set-user-password", "--version", "--help"}},
+		{words: []string{"cogpass", "res"}, want: []string{"reset"}, exactly: true},
+		{words: []string{"cogpass", "set", "--man"}, want: []string{"--manifest", "--manifest-format"}, exactly: true},
+		{words: []string{"cogpass", "admin-set-user-password", "--perm"}, want: []string{"--permanent"}, exactly: true},
+		{words: []string{"cogpass", "reset", "--perm"}, want: nil, exactly: true},
+		{words: []string{"cogpass", "reset", "--client-m"}, want: []string{"--client-metadata"}, exactly: true},
+		{words: []string{"cogpass", "change", "--no-sign"}, want: []string{"--no-sign-request"}, exactly: true},
+		{words: []string{"cogpass", "set", ""}, want: []string{"--user-pool-id", "--dry-run", "--yes", "--secrets-recipient", "--summary-json"}},
+		{words: []string{"cogpass", "set", "--log-format", ""}, want: []string{"text", "json"}, exactly: true},
+		{words: []string{"cogpass", "set", "--manifest-format", "j"}, want: []string{"jsonl"}, exactly: true},
+		{words: []string{"cogpass", "set", "--manifest", "us"}, want: []string{"users.csv"}, exactly: true},
+		{words: []string{"cogpass", "set", "--rate", ""}, want: nil, exactly: true},
+		{words: []string{"cogpass", "emulator", "--seed-u"}, want: []string{"--seed-users"}, exactly: true},
+		{words: []string{"cogpass", "completion", ""}, want: []string{"bash", "zsh", "fish"}, exactly: true},
+		{words: []string{"cogpass", "export", "--status", "FORCE"}, want: []string{"FORCE_CHANGE_PASSWORD"}, exactly: true},
+		{words: []string{"cogpass", "policy", "--output", ""}, want: []string{"text", "json"}, exactly: true},
+		{words: []string{"cogpass", "frobnicate", "--"}, want: nil, exactly: true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.words, " "), func(t *testing.T) {
+			got := complete(tt.words...)
+			if tt.exactly {
+				slices.Sort(got)
+				want := slices.Sorted(slices.Values(tt.want))
+				if !slices.Equal(got, want) {
+					t.Errorf("offered %q, want %q", got, want)
+				}
+				return
+			}
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("%s not offered; got %q", w, got)
+				}
+			}
+		})
+	}
+
+	out, err := exec.Command(bash, "--norc", "--noprofile", "-c", fmt.Sprintf("source %q && complete -p cogpass", script)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "complete -F _cogpass cogpass" {
+		t.Errorf("complete -p cogpass: %v %q", err, out)
+	}
+}
+
+// TestZshFishSyntax checks the scripts with the shells when they are
+// installed; the content checks above run everywhere.
+func TestZshFishSyntax(t *testing.T) {
+	for _, sh := range []struct{ shell, bin, flag string }{{"zsh", "zsh", "-n"}, {"fish", "fish", "--no-execute"}} {
+		t.Run(sh.shell, func(t *testing.T) {
+			script := completionScript(t, sh.shell)
+			for _, want := range map[string][]string{
+				"zsh":  {"#compdef cogpass", "compdef _cogpass cogpass", "'set:set passwords", "'--manifest[", ":file:_files", ":log-format:(text json)"},
+				"fish": {"complete -c cogpass -f", "-a 'set' -d", "__fish_seen_subcommand_from set admin-set-user-password", "-l manifest -r -F", "-l log-format -x -a 'text json'"},
+			}[sh.shell] {
+				if !strings.Contains(script, want) {
+					t.Errorf("no %q in the %s script", want, sh.shell)
+				}
+			}
+			bin, err := exec.LookPath(sh.bin)
+			if err != nil {
+				t.Skipf("no %s to check the syntax with", sh.bin)
+			}
+			path := filepath.Join(t.TempDir(), "cogpass."+sh.shell)
+			if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(bin, sh.flag, path).CombinedOutput(); err != nil {
+				t.Errorf("%s %s: %v\n%s", sh.bin, sh.flag, err, out)
+			}
+		})
+	}
+}
+
+func TestCompletionUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"completion"}, {"completion", "tcsh"}, {"completion", "bash", "zsh"}} {
+		_, stderr, code := runHelp(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, "bash, zsh, fish") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.String("listen", "127.0.0.1:9229", "`address` to listen on")
+	fs.Bool("v", false, "verbose")
+	fs.Int("n", 3, "how `many`")
+	fs.Bool("case-sensitive", false, "make usernames case-sensitive (default: no)")
+	fs.Duration("latency", 0, "added to every call\nsecond line")
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	got := parseDefaults(b.String())
+	want := []flagInfo{
+		{name: "case-sensitive", usage: "make usernames case-sensitive", bool: true},
+		{name: "latency", usage: "added to every call"},
+		{name: "listen", usage: "address to listen on"},
+		{name: "n", usage: "how many"},
+		{name: "v", usage: "verbose", bool: true},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parseDefaults:\n got %+v\nwant %+v\nfrom:\n%s", got, want, b.String())
+	}
+}
+
+func TestJobCommandsAreCommands(t *testing.T) {
+	for name, cmd := range jobCommands {
+		if _, ok := commands[name]; !ok {
+			t.Errorf("jobCommands names %s (%s), which is not a command", name, cmd)
+		}
+	}
+	for _, cmd := range []job.Command{job.Set, job.Reset, job.Change} {
+		if _, ok := jobCommands[string(cmd)]; !ok {
+			t.Errorf("jobCommands lacks %s", cmd)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// updateGolden rewrites the golden files: go test ./cmd/cogpass -run 'Help|Summary' -update
+var updateGolden = flag.Bool("update", false, "rewrite testdata golden files with the current output")
+
+// golden compares got with testdata/NAME, or writes it there with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (run with -update to accept it):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+// runHelp runs cogpass ARGS in-process and returns what it printed on
+// stdout and stderr, and its exit code.
+func runHelp(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	code = exitCode(err, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestHelpGolden(t *testing.T) {
+	tests := []struct {
+		args   []string
+		golden string
+	}{
+		{[]string{"--help"}, "help/cogpass.golden"},
+		{[]string{"set", "--help"}, "help/set.golden"},
+		{[]string{"reset", "--help"}, "help/reset.golden"},
+		{[]string{"change", "--help"}, "help/change.golden"},
+		{[]string{"emulator", "--help"}, "help/emulator.golden"},
+		{[]string{"completion", "--help"}, "help/completion.golden"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runHelp(t, tt.args...)
+			if code != exitOK {
+				t.Errorf("exit %d, want 0", code)
+			}
+			// Where help goes differs by command (flag's own usage goes to
+			// stderr); what it says is the golden file.
+			golden(t, tt.golden, []byte(stdout+stderr))
+		})
+	}
+}
+
+// TestEveryCommandHasAnExample: every command's --help, aliases included,
+// shows a command line an operator can copy.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	example := regexp.MustCompile(`(?m)^\s+cogpass [a-z-]+ \S`)
+	for name := range commands {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, code := runHelp(t, name, "--help")
+			if code != exitOK {
+				t.Errorf("exit %d, want 0", code)
+			}
+			help := stdout + stderr
+			if !example.MatchString(help) {
+				t.Errorf("no example command line in the help:\n%s", help)
+			}
+			if !strings.Contains(help, "Usage: cogpass ") {
+				t.Errorf("no usage line in the help:\n%s", help)
+			}
+		})
+	}
+	stdout, _, _ := runHelp(t, "--help")
+	for name := range commands {
+		if !strings.Contains(stdout, name) {
+			t.Errorf("cogpass --help does not mention %s", name)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "-version", "version"} {
+		stdout, stderr, code := runHelp(t, arg)
+		if code != exitOK || stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, stderr)
+		}
+		if !regexp.MustCompile(`^cogpass \S+ \(.*go1\.\d+.*\)\n$`).MatchString(stdout) {
+			t.Errorf("%s printed %q, want cogpass VERSION (... GO VERSION)", arg, stdout)
+		}
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.GoVersion != "" {
+		if stdout, _, _ := runHelp(t, "--version"); !strings.Contains(stdout, info.GoVersion) {
+			t.Errorf("--version %q does not name the Go version %s", stdout, info.GoVersion)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	stdout, stderr, code := runHelp(t, "frobnicate")
+	if code != exitUsage || stdout != "" {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+	if !strings.Contains(stderr, `unknown command "frobnicate"`) || !strings.Contains(stderr, "Usage:") {
+		t.Errorf("stderr: %s", stderr)
+	}
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"cogpass/job"
+	"cogpass/job/policy"
+	"cogpass/job/retry"
+)
+
+const policyExample = `Show the pool's password policy, the passwords cogpass would generate for it
+and three examples; save it for an offline dry run:
+
+  cogpass policy --user-pool-id us-east-1_AbCdEf123 --region us-east-1 --sample 3
+  cogpass policy --user-pool-id us-east-1_AbCdEf123 --region us-east-1 --output json > policy.json
+  cogpass set --user-pool-id us-east-1_AbCdEf123 --manifest users.csv --dry-run --offline --policy-file policy.json
+`
+
+// maxSamples bounds --sample: it is for looking at, not for generating a
+// password list (set does that, with a secrets file).
+const maxSamples = 1000
+
+// policyDoc is `cogpass policy --output json`. policy.Parse reads it back
+// (PasswordPolicy) for --policy-file; the rest is for people and scripts.
+type policyDoc struct {
+	UserPoolID          string        `json:"UserPoolId"`
+	PasswordPolicy      policy.Policy `json:"PasswordPolicy"`
+	EmailSendingAccount string        `json:"EmailSendingAccount"`
+	GeneratedLength     int           `json:"GeneratedLength"`
+	Symbols             string        `json:"Symbols"`
+	Samples             []string      `json:"Samples,omitempty"`
+}
+
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var (
+		a              awsFlags
+		userPoolID     string
+		output         string
+		sample         int
+		passwordLength int
+	)
+	fs := newFlagSet("policy", policyExample, stderr)
+	a.register(fs)
+	fs.StringVar(&userPoolID, "user-pool-id", "", "the user pool (required)")
+	fs.StringVar(&output, "output", "text", "text, or json (the file --policy-file reads)")
+	fs.IntVar(&sample, "sample", 0, fmt.Sprintf("print N example passwords that comply (at most %d)", maxSamples))
+	fs.IntVar(&passwordLength, "password-length", 0, "length of generated passwords, as set's flag (default: the pool's minimum, at least 16)")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	switch {
+	case userPoolID == "":
+		return usageError("--user-pool-id is required")
+	case output != "text" && output != "json":
+		return usageError("--output %q: want text or json", output)
+	case sample < 0 || sample > maxSamples:
+		return usageError("--sample %d: want 0 to %d", sample, maxSamples)
+	}
+	client, err := newClient(ctx, a, 2)
+	if err != nil {
+		return err
+	}
+	pool, err := describePool(ctx, client, userPoolID, retry.DefaultBackoff)
+	if err != nil {
+		return err
+	}
+	pol, email := job.PolicyFromPool(pool)
+	days, source := temporaryValidityDays(pool)
+	// The validity Cognito applies, also for a pool that only has the
+	// legacy setting: an offline dry run reads this file.
+	pol.TemporaryPasswordValidityDays = days
+	length, err := pol.GeneratedLength(passwordLength)
+	if err != nil {
+		return usageError("--password-length: %v", err)
+	}
+	doc := policyDoc{UserPoolID: userPoolID, PasswordPolicy: pol, EmailSendingAccount: email, GeneratedLength: length, Symbols: policy.Symbols}
+	if sample > 0 {
+		gen, err := policy.NewGenerator(pol, passwordLength)
+		if err != nil {
+			return usageError("--password-length: %v", err)
+		}
+		for range sample {
+			pw, err := gen.Generate()
+			if err != nil {
+				return err
+			}
+			doc.Samples = append(doc.Samples, pw)
+		}
+	}
+	if output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	return printPolicy(stdout, doc, source)
+}
+
+func printPolicy(w io.Writer, d policyDoc, validitySource string) error {
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	p := d.PasswordPolicy
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "User pool:\t%s\n", d.UserPoolID)
+	fmt.Fprintf(tw, "Minimum length:\t%d\n", p.MinimumLength)
+	fmt.Fprintf(tw, "Require uppercase:\t%s\n", yes(p.RequireUppercase))
+	fmt.Fprintf(tw, "Require lowercase:\t%s\n", yes(p.RequireLowercase))
+	fmt.Fprintf(tw, "Require numbers:\t%s\n", yes(p.RequireNumbers))
+	fmt.Fprintf(tw, "Require symbols:\t%s\n", yes(p.RequireSymbols))
+	validity := fmt.Sprintf("%d days", p.TemporaryPasswordValidityDays)
+	if validitySource != "TemporaryPasswordValidityDays" {
+		validity += " (from " + validitySource + ")"
+	}
+	fmt.Fprintf(tw, "Temporary passwords valid:\t%s\n", validity)
+	if p.PasswordHistorySize > 0 {
+		fmt.Fprintf(tw, "Password history:\tthe last %d passwords cannot be reused (set cannot check this beforehand)\n", p.PasswordHistorySize)
+	}
+	sender := d.EmailSendingAccount
+	if sender == "COGNITO_DEFAULT" {
+		sender += " (Cognito's own sender: a low daily e-mail quota, 50 a day by default; mind it for mass resets)"
+	}
+	fmt.Fprintf(tw, "E-mail sender:\t%s\n", sender)
+	fmt.Fprintf(tw, "Symbols cogpass uses:\t%s\n", d.Symbols)
+	fmt.Fprintf(tw, "Generated length:\t%d\n", d.GeneratedLength)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(d.Samples) > 0 {
+		fmt.Fprintln(w, "Samples:")
+		for _, s := range d.Samples {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+	return nil
+}
+
+// temporaryValidityDays is how long the pool's temporary passwords stay
+// valid, and which setting says so: TemporaryPasswordValidityDays, or for
+// pools created before it existed the legacy
+// AdminCreateUserConfig.UnusedAccountValidityDays, or Cognito's default.
+func temporaryValidityDays(p *types.UserPoolType) (int, string) {
+	if p != nil && p.Policies != nil && p.Policies.PasswordPolicy != nil && p.Policies.PasswordPolicy.TemporaryPasswordValidityDays > 0 {
+		return int(p.Policies.PasswordPolicy.TemporaryPasswordValidityDays), "TemporaryPasswordValidityDays"
+	}
+	if p != nil && p.AdminCreateUserConfig != nil && p.AdminCreateUserConfig.UnusedAccountValidityDays > 0 {
+		return int(p.AdminCreateUserConfig.UnusedAccountValidityDays), "AdminCreateUserConfig.UnusedAccountValidityDays"
+	}
+	return defaultTemporaryValidityDays, "Cognito's default"
+}
+
+// poolDescriber is the one call describePool makes.
+type poolDescriber interface {
+	DescribeUserPool(context.Context, *cip.DescribeUserPoolInput, ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
+}
+
+// describePool reads the pool once, retrying throttles and faults as the
+// job does. One call needs no pacer; a failure is exit 3 with a hint.
+func describePool(ctx context.Context, api poolDescriber, id string, backoff retry.Backoff) (*types.UserPoolType, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(id)})
+		if err == nil {
+			if out.UserPool == nil {
+				return nil, &exitError{code: exitStoppedEarly, err: fmt.Errorf("describe user pool %s: the answer holds no pool", id)}
+			}
+			return out.UserPool, nil
+		}
+		class, code := retry.Classify(err)
+		if ctx.Err() != nil {
+			return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
+		}
+		if !class.Retry() || !backoff.Retry(attempt) {
+			msg := errMessage(err)
+			if attempt > 1 {
+				msg = fmt.Sprintf("gave up after %d attempts: %s", attempt, msg)
+			}
+			return nil, &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("describe user pool %s: %s: %s", id, code, msg), code)}
+		}
+		if err := retry.Sleep(ctx, backoff.Delay(attempt)); err != nil {
+			return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
+		}
+	}
+}
+
+// errMessage is an API error's message without the SDK's request envelope.
+func errMessage(err error) string {
+	var api interface{ ErrorMessage() string }
+	if errors.As(err, &api) && api.ErrorMessage() != "" {
+		return api.ErrorMessage()
+	}
+	return strings.TrimSpace(err.Error())
+}
