@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"cogpass/input"
 	"cogpass/job/pacing"
 	"cogpass/job/quota"
@@ -346,7 +348,7 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 				res.err = errStopped
 				return res
 			}
-			r.stop(&Fatal{Line: line, Code: code, Err: err})
+			r.stop(&Fatal{Line: line, Code: code, Err: &CallError{Operation: r.operationOf(pacer), Code: code, Message: res.message, Err: err}})
 			res.err = errStopped
 			return res
 		default:
@@ -369,7 +371,40 @@ func apiMessage(err error) string {
 	if errors.As(err, &api) && api.ErrorMessage() != "" {
 		return api.ErrorMessage()
 	}
+	var op *smithy.OperationError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
 	return err.Error()
+}
+
+// CallError is an API call's failure in one line: the operation, the code
+// and the message, without the SDK's envelope around them.
+type CallError struct {
+	Operation, Code, Message string
+	Err                      error
+}
+
+func (e *CallError) Error() string {
+	if e.Code == retry.CodeCredentialsError {
+		return e.Operation + ": no usable AWS credentials (the SDK looked in the environment, the shared config and credentials files, SSO and the instance role)"
+	}
+	if strings.Contains(e.Message, e.Code) {
+		return e.Operation + ": " + e.Message
+	}
+	return e.Operation + ": " + e.Code + ": " + e.Message
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
+func (r *runner) operationOf(p *pacing.Controller) string {
+	switch p {
+	case r.read:
+		return "AdminGetUser"
+	case r.meta:
+		return "DescribeUserPool"
+	}
+	return r.cfg.Command.Operation()
 }
 
 // scrub keeps a password out of a message, whatever an endpoint echoes.

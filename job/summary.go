@@ -159,7 +159,8 @@ func (s *Summary) Print(w io.Writer) {
 		if i == 0 {
 			label = "errors:"
 		}
-		fmt.Fprintf(w, "%-11s %d %s (e.g. line %d: %s)\n", label, c.Count, c.Code, c.ExampleLine, c.ExampleMessage)
+		msg := strings.TrimPrefix(c.ExampleMessage, fmt.Sprintf("line %d: ", c.ExampleLine))
+		fmt.Fprintf(w, "%-11s %d %s (e.g. line %d: %s)\n", label, c.Count, c.Code, c.ExampleLine, msg)
 	}
 	fmt.Fprintf(w, "calls:      %d (%d throttled, %d retried after a fault), %.1f calls/s\n", s.Calls, s.Throttled, s.Retried, s.CallsPerS)
 	fmt.Fprintf(w, "latency:    p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", s.LatencyMS["p50"], s.LatencyMS["p95"], s.LatencyMS["p99"])

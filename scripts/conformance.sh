@@ -97,7 +97,7 @@ cleanup() {
   fi
   if [ "$code" -ne 0 ] && [ -f "$work/cognito-local.log" ]; then
     say "last lines of the cognito-local log:"
-    tail -n 30 "$work/cognito-local.log" >&2 || true
+    tail -n 15 "$work/cognito-local.log" >&2 || true
   fi
   rm -rf "$work"
   exit "$code"
@@ -156,7 +156,7 @@ say "cognito-local $want_version listening on $url (pid $server_pid, up in $(sin
 t=$(now)
 say "go test -tags conformance ./conformance/ against $url with $bin"
 status=0
-COGNITO_LOCAL_URL=$url COGPASS_BIN=$bin COGNITO_LOCAL_LOG=$work/cognito-local.log \
+CONFORMANCE_TARGET=cognito-local COGNITO_LOCAL_URL=$url COGPASS_BIN=$bin \
   ${GO:-go} test -tags conformance -count=1 -timeout 4m -v ./conformance/ || status=$?
 say "tests took $(since "$t"); whole run $(since "$t0")"
 [ "$status" -eq 0 ] || die "conformance tests failed (exit $status)"

@@ -451,3 +451,26 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingCredentialsIsOneLineWithAHint(t *testing.T) {
+	e := newJobEmulator(t, 5, emulator.Options{})
+	manifest := writeManifest(t, 5)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // never ask an instance metadata service
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
+	}
+	want := "cogpass: preflight: job stopped: DescribeUserPool: no usable AWS credentials (the SDK looked in the environment, the shared config and credentials files, SSO and the instance role)\n" +
+		"hint: the AWS credentials were rejected or are missing: check --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID\n"
+	if stderr != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+	}
+	if n := e.writes("AdminSetUserPassword"); n != 0 {
+		t.Errorf("%d writes without credentials", n)
+	}
+}

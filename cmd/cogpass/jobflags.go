@@ -77,7 +77,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (a manifest's user_pool_id column overrides it per row)")
 	} else {
 		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool whose policy generated passwords must meet (default: Cognito's default policy)")
-		fs.BoolVar(&f.aws.noSignRequest, "no-sign-request", true, "send ChangePassword unsigned, as Cognito expects (no AWS credentials needed)")
+		fs.BoolVar(&f.aws.noSignRequest, "no-sign-request", false, "use no AWS credentials at all (ChangePassword is always sent unsigned; with --user-pool-id, reading the policy needs credentials)")
 	}
 	fs.StringVar(&f.manifest, "manifest", "", "CSV or JSON Lines file of users, one row each ('-' reads stdin)")
 	fs.StringVar(&f.manifestFormat, "manifest-format", "", "csv or jsonl (default: by the file's extension)")
