@@ -176,3 +176,25 @@ func TestInterruptThenResume(t *testing.T) {
 	}
 	checkFinished(t, e, manifest, users)
 }
+
+func TestManifestChangedDuringRun(t *testing.T) {
+	bin := cogpassBinary(t)
+	e := newJobEmulator(t, 100, emulator.Options{Latency: 5 * time.Millisecond})
+	manifest := writeManifest(t, 100)
+	cmd, stderr := startJob(t, bin, e, manifest)
+	waitRows(t, manifest+".report.csv", 10)
+	f, err := os.OpenFile(manifest, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("user000101,,\n")
+	f.Close()
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitStoppedEarly {
+		t.Fatalf("%v, want exit 3; stderr:\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "changed while the job ran") {
+		t.Errorf("stderr does not say the manifest changed:\n%s", stderr)
+	}
+}
