@@ -116,6 +116,11 @@ type Config struct {
 	// users. It costs one read per row on the UserRead quota, which is
 	// separate from (and several times larger than) the write quotas.
 	CheckFederated bool
+	// ReadRate is the ceiling in AdminGetUser look-ups per second (a dry
+	// run's, and the federated-user check's), on the UserRead quota; 0 means
+	// the default share of that quota. A write job that looks users up does
+	// one look-up per row, so it goes no faster than ReadRate.
+	ReadRate float64
 
 	// StopGrace bounds how long calls in flight may run once the job is
 	// told to stop.
@@ -160,6 +165,9 @@ func (c Config) validate() error {
 	}
 	if c.Rate <= 0 {
 		return fmt.Errorf("rate must be above 0, got %v", c.Rate)
+	}
+	if c.ReadRate < 0 {
+		return fmt.Errorf("read rate must be 0 (default) or more, got %v", c.ReadRate)
 	}
 	if c.Concurrency < 0 {
 		return fmt.Errorf("concurrency must be 0 (automatic) or more, got %d", c.Concurrency)

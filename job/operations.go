@@ -87,6 +87,12 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 	return p, nil, nil
 }
 
+// lookups says whether a write job looks every user up before writing it
+// (to skip federated users).
+func (c Config) lookups() bool {
+	return !c.DryRun && c.CheckFederated && !c.IncludeFederated && c.Command != Change
+}
+
 // process takes one valid manifest row to its report row.
 func (r *runner) process(row input.Row) {
 	start := time.Now()
@@ -113,8 +119,7 @@ func (r *runner) process(row input.Row) {
 
 	// A look-up first, when the job needs the user's state: a dry run
 	// reports it, and a write skips federated users.
-	lookup := r.cfg.DryRun && !r.cfg.Offline ||
-		!r.cfg.DryRun && r.cfg.CheckFederated && !r.cfg.IncludeFederated && r.cfg.Command != Change
+	lookup := r.cfg.DryRun && !r.cfg.Offline || r.cfg.lookups()
 	var user *cip.AdminGetUserOutput
 	// busy is the row's time in calls: by Little's law the workers needed
 	// are the rate times it, since a row holds its worker for every call.

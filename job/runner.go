@@ -77,6 +77,13 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 	r.rep, r.secrets = rep, secrets
 	cfg, jobCtx := r.cfg, r.jobCtx
 
+	if cfg.lookups() && cfg.Rate > r.read.Ceiling() {
+		// Every row waits for its look-up first: the read pacer, not --rate,
+		// sets the pace, and nothing else would say so.
+		r.log.Warn("user look-ups (AdminGetUser, UserRead quota) are paced below --rate: the job will go no faster than them",
+			"read_rate", round(r.read.Ceiling()), "rate", round(cfg.Rate),
+			"hint", "raise --read-rate if your UserRead quota allows it, or pass --include-federated when no user is federated")
+	}
 	start := time.Now()
 	queue := make(chan input.Row, queueDepth)
 	var readErr error
@@ -196,7 +203,7 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 		}
 	}()
 	r.write = r.newPacer(cfg.Command.Operation(), cfg.Rate)
-	r.read = r.newPacer("AdminGetUser", 0)
+	r.read = r.newPacer("AdminGetUser", cfg.ReadRate)
 	r.meta = r.newPacer("DescribeUserPool", 0)
 	return r, nil
 }

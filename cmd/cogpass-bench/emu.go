@@ -143,6 +143,15 @@ func (p phase) rate() float64 {
 	return float64(p.accepted) / p.span.Seconds()
 }
 
+// steadyRatio is the steady-state rate over quota, "n/a" when the phase is
+// too short to leave anything once both ends are cut.
+func (p phase) steadyRatio(quota float64) string {
+	if p.steady == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", p.steady/quota)
+}
+
 func (p phase) throttledShare() float64 {
 	if p.calls == 0 {
 		return 0

@@ -40,6 +40,7 @@ type options struct {
 	// connection pool (0: as cmd/cogpass sets them).
 	concurrency int
 	idleConns   int
+	repeat      int
 	dir         string // scratch directory for manifests and reports
 	stderr      io.Writer
 	stdout      io.Writer
@@ -67,7 +68,8 @@ func main() {
 	flag.IntVar(&c.only, "only", 0, "run only figure N (1-5)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of figure 3 (the in-process headroom run, emulator included) to this file")
 	flag.IntVar(&c.concurrency, "concurrency", 0, "figure 3: the job's workers (0: automatic, as cogpass chooses)")
-	flag.IntVar(&c.idleConns, "idle-conns", 0, "figure 3: the SDK client's idle connection pool (0: 80, as cogpass sets it without --concurrency)")
+	flag.IntVar(&c.idleConns, "idle-conns", 0, "figure 3: the SDK client's idle connection pool (0: as cmd/cogpass sizes it without --concurrency)")
+	flag.IntVar(&c.repeat, "repeat", 3, "figure 3: runs of each CPU-bound variant, the figure being their median; figure 4: runs of the real job, judged on the highest peak RSS")
 	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory (manifests, reports) and print where it is")
 	flag.Parse()
 	c.stdout, c.stderr = os.Stdout, os.Stderr
@@ -82,7 +84,7 @@ func run(ctx context.Context, c *options) int {
 		fmt.Fprintf(c.stderr, "cogpass-bench: -only %d: want 1..%d\n", c.only, len(figures))
 		return 2
 	}
-	needBin := c.only == 0 || c.only != 3
+	needBin := c.only != 3 // figure 3 runs in process
 	if needBin {
 		abs, err := filepath.Abs(c.bin)
 		if err == nil {

@@ -31,8 +31,8 @@ func runSaturation(ctx context.Context, c *options) (string, error) {
 		return "", err
 	}
 	ok := r.ratio >= 0.97 && r.share <= 0.01
-	return fmt.Sprintf("saturation: %.3f of quota (%.1f/%.0f calls/s), throttled %.1f%% — target >= 0.97, <= 1%%: %s",
-		r.ratio, r.p.rate(), quotaRPS, r.share*100, verdict(ok)), nil
+	return fmt.Sprintf("saturation: %.3f of quota (%.1f/%.0f calls/s; steady state %s), throttled %.1f%% — target >= 0.97, <= 1%%: %s",
+		r.ratio, r.p.rate(), quotaRPS, r.p.steadyRatio(quotaRPS), r.share*100, verdict(ok)), nil
 }
 
 func runUnknownQuota(ctx context.Context, c *options) (string, error) {
@@ -46,8 +46,8 @@ func runUnknownQuota(ctx context.Context, c *options) (string, error) {
 	if !allOK {
 		rows = fmt.Sprintf("rows: %s, exit %d", fmtCounts(r.counts), r.exit)
 	}
-	return fmt.Sprintf("unknown quota: %.3f of quota (%.1f/%.0f calls/s at --rate 500), throttled %.1f%%, %s — target >= 0.90, <= 5%%, every row succeeded: %s",
-		r.ratio, r.p.rate(), quotaRPS, r.share*100, rows, verdict(ok)), nil
+	return fmt.Sprintf("unknown quota: %.3f of quota (%.1f/%.0f calls/s at --rate 500; steady state %s), throttled %.1f%%, %s — target >= 0.90, <= 5%%, every row succeeded: %s",
+		r.ratio, r.p.rate(), quotaRPS, r.p.steadyRatio(quotaRPS), r.share*100, rows, verdict(ok)), nil
 }
 
 type quotaResult struct {

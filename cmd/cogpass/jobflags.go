@@ -25,6 +25,7 @@ import (
 
 	"cogpass/input"
 	"cogpass/job"
+	"cogpass/job/pacing"
 	"cogpass/job/policy"
 	"cogpass/job/quota"
 	"cogpass/job/retry"
@@ -50,6 +51,7 @@ type jobFlags struct {
 	recipients       stringList
 	recipientsFile   string
 	rate             float64
+	readRate         float64
 	concurrency      int
 	dryRun           bool
 	offline          bool
@@ -97,6 +99,10 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	op, _ := quota.Lookup(cmd.Operation())
 	def := quota.DefaultRPS[op.Category] * quota.DefaultShare
 	fs.Float64Var(&f.rate, "rate", def, fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
+	if cmd != job.Change {
+		read := quota.DefaultRPS[quota.UserRead] * quota.DefaultShare
+		fs.Float64Var(&f.readRate, "read-rate", read, fmt.Sprintf("ceiling on AdminGetUser look-ups per second (dry run, federated-user check); the default is %.0f%% of the UserRead quota's default %.0f/s. A write job with look-ups goes no faster than this", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
+	}
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent calls (default: chosen from the rate and the measured latency)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")
 	fs.BoolVar(&f.offline, "offline", false, "with --dry-run: make no call at all, check the manifest alone")
@@ -311,7 +317,12 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 
 	var api job.API
 	if !f.offline {
-		client, err := newClient(ctx, f.aws, max(f.concurrency, 64))
+		// One idle connection per worker. Without --concurrency the job
+		// grows to pacing.MaxWorkers workers at a high --rate; with an idle
+		// pool smaller than that, every call past the pool closes its
+		// connection and the next one dials again (a TLS handshake each,
+		// against Cognito).
+		client, err := newClient(ctx, f.aws, max(f.concurrency, pacing.MaxWorkers))
 		if err != nil {
 			return err
 		}
@@ -330,6 +341,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		Policy:           pol,
 		PasswordLength:   f.passwordLength,
 		IncludeFederated: f.includeFederated,
+		ReadRate:         f.readRate,
 		CheckFederated:   cmd != job.Change,
 		StopGrace:        f.stopGrace,
 		Logger:           log,
@@ -543,6 +555,8 @@ func (f *jobFlags) check() error {
 		return usageError("--offline goes with --dry-run")
 	case f.rate <= 0:
 		return usageError("--rate must be above 0")
+	case f.readRate < 0:
+		return usageError("--read-rate must not be negative")
 	case f.concurrency < 0:
 		return usageError("--concurrency must be 0 (automatic) or more")
 	case f.maxAttempts < 1:
