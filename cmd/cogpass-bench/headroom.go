@@ -98,7 +98,7 @@ func runHeadroom(ctx context.Context, c *options) (string, error) {
 	if repeat > 1 {
 		of = fmt.Sprintf(", median of %d", repeat)
 	}
-	return fmt.Sprintf("headroom: %.0f users/s with --include-federated (reset, %s users%s), %.0f users/s with look-ups (default) — target >= %s users/s: %s",
+	return fmt.Sprintf("headroom: %.0f users/s with --include-federated (reset, %s users%s), %.0f users/s with the federated-user look-ups (--read-rate 1e6) — target >= %s users/s: %s",
 		without, thousands(n), of, withLookups, thousands(headroomTarget), met), nil
 }
 
