@@ -107,25 +107,15 @@ func (r *Reader) nextCSV() (Row, error) {
 		if i >= len(r.cols) {
 			break
 		}
-		switch r.cols[i] {
-		case fUsername:
-			row.Username = v
-		case fPassword:
-			row.Password = v
+		switch f := r.cols[i]; f {
 		case fPermanent:
 			row.Permanent, errs[fPermanent] = parsePermanent(v)
 		case fClientMetadata:
 			if strings.Trim(v, jsonSpace) != "" {
 				row.ClientMetadata, errs[fClientMetadata] = parseMetadataJSON(v)
 			}
-		case fAccessToken:
-			row.AccessToken = v
-		case fPreviousPassword:
-			row.PreviousPassword = v
-		case fProposedPassword:
-			row.ProposedPassword = v
-		case fUserPoolID:
-			row.UserPoolID = v
+		default:
+			row.setString(f, v)
 		}
 	}
 	switch {

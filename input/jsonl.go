@@ -168,20 +168,7 @@ func (r *Reader) parseJSONLine(num int, line []byte) Row {
 		default:
 			var v string
 			v, errs[f] = jsonString(fieldNames[f], val)
-			switch f {
-			case fUsername:
-				row.Username = v
-			case fPassword:
-				row.Password = v
-			case fAccessToken:
-				row.AccessToken = v
-			case fPreviousPassword:
-				row.PreviousPassword = v
-			case fProposedPassword:
-				row.ProposedPassword = v
-			case fUserPoolID:
-				row.UserPoolID = v
-			}
+			row.setString(f, v)
 		}
 	}
 	r.unknown(unknown)

@@ -108,6 +108,24 @@ func lookupField(name string) field {
 	return fNone
 }
 
+// setString sets one of the row's string fields.
+func (row *Row) setString(f field, v string) {
+	switch f {
+	case fUsername:
+		row.Username = v
+	case fPassword:
+		row.Password = v
+	case fAccessToken:
+		row.AccessToken = v
+	case fPreviousPassword:
+		row.PreviousPassword = v
+	case fProposedPassword:
+		row.ProposedPassword = v
+	case fUserPoolID:
+		row.UserPoolID = v
+	}
+}
+
 // Reader reads a manifest row by row. It is not safe for concurrent use.
 type Reader struct {
 	format Format

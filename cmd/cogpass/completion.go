@@ -132,24 +132,6 @@ func runCompletion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return usageError("completion: unknown shell %q: want %s", fs.Arg(0), strings.Join(completionShells, ", "))
 }
 
-// parseFlagsWithArgs is parseFlags for a command that takes arguments.
-func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return flag.ErrHelp
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: exitUsage}
-	}
-	return nil
-}
-
 // completionCommands lists every command of the commands map with its
 // flags, aliases grouped with the command they stand for.
 func completionCommands(ctx context.Context) ([]cmdInfo, error) {

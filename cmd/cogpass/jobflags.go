@@ -139,8 +139,20 @@ func indent(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
 }
 
-// parseFlags parses args; -h prints the usage on stdout and succeeds.
+// parseFlags parses args for a command that takes no arguments; -h prints
+// the usage on stdout and succeeds.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	if err := parseFlagsWithArgs(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q (flags go before it, values after an =)", fs.Arg(0))
+	}
+	return nil
+}
+
+// parseFlagsWithArgs is parseFlags for a command that takes arguments.
+func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -153,9 +165,6 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	}
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: exitUsage} // flag already printed the problem
-	}
-	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q (flags go before it, values after an =)", fs.Arg(0))
 	}
 	return nil
 }
