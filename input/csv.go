@@ -9,15 +9,32 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
 )
 
-// The CSV rows are mapped by hand from the header index rather than with
-// gocsv: its Unmarshaller reflects into a new struct per row, cannot tell a
-// short record from empty cells (we need the field count to call it a bad
-// row), turns a bad "permanent" into a generic reflection error, and matches
-// headers case-insensitively only through a package-global normaliser that
-// other packages using gocsv would share. By hand it is a switch per cell
-// and no allocation beyond encoding/csv's one string per record.
+// manifestRecord is one CSV row as gocsv maps it, from our own csv.Reader one
+// record at a time (gocsv's channel API stops at the first bad row). Every
+// column is a string: the reader parses permanent and client_metadata
+// itself, for precise messages, and checks the field count before mapping
+// (gocsv cannot tell a short record from empty cells).
+type manifestRecord struct {
+	Username         string `csv:"username"`
+	Password         string `csv:"password"`
+	Permanent        string `csv:"permanent"`
+	ClientMetadata   string `csv:"client_metadata"`
+	AccessToken      string `csv:"access_token"`
+	PreviousPassword string `csv:"previous_password"`
+	ProposedPassword string `csv:"proposed_password"`
+	UserPoolID       string `csv:"user_pool_id"`
+}
+
+// oneRecord is a gocsv decoder over the manifest's header, normalised to
+// our column names (so gocsv's package-wide header settings do not matter),
+// and the record being read.
+type oneRecord struct{ rows [2][]string }
+
+func (o *oneRecord) GetCSVRows() ([][]string, error) { return o.rows[:], nil }
 
 func (r *Reader) startCSV(maxRecord int) error {
 	r.guard = &csvGuard{src: r.src, max: maxRecord, line: 1}
@@ -54,12 +71,17 @@ func (r *Reader) startCSV(maxRecord int) error {
 	}
 
 	r.cols = make([]field, len(header))
+	r.record.rows[0] = make([]string, len(header)) // our names; "" for columns not mapped
+	r.mapped = make([]manifestRecord, 1)
 	r.userCol = -1
 	var seen [nFields]bool
 	var unknown []string
 	for i, name := range header {
 		f := lookupField(name)
 		r.cols[i] = f
+		if f != fNone {
+			r.record.rows[0][i] = fieldNames[f]
+		}
 		switch {
 		case f == fNone:
 			unknown = append(unknown, strings.TrimSpace(name))
@@ -103,20 +125,20 @@ func (r *Reader) nextCSV() (Row, error) {
 	line, _ := r.csv.FieldPos(0)
 	row := Row{Line: line}
 	var errs fieldErrs
-	for i, v := range rec {
-		if i >= len(r.cols) {
-			break
+	if len(rec) == len(r.cols) {
+		r.record.rows[1] = rec
+		if err := gocsv.UnmarshalDecoder(&r.record, &r.mapped); err != nil {
+			return Row{}, fmt.Errorf("map manifest line %d: %w", line, err)
 		}
-		switch f := r.cols[i]; f {
-		case fPermanent:
-			row.Permanent, errs[fPermanent] = parsePermanent(v)
-		case fClientMetadata:
-			if strings.Trim(v, jsonSpace) != "" {
-				row.ClientMetadata, errs[fClientMetadata] = parseMetadataJSON(v)
-			}
-		default:
-			row.setString(f, v)
+		c := r.mapped[0]
+		row.Username, row.Password, row.AccessToken = c.Username, c.Password, c.AccessToken
+		row.PreviousPassword, row.ProposedPassword, row.UserPoolID = c.PreviousPassword, c.ProposedPassword, c.UserPoolID
+		row.Permanent, errs[fPermanent] = parsePermanent(c.Permanent)
+		if strings.Trim(c.ClientMetadata, jsonSpace) != "" {
+			row.ClientMetadata, errs[fClientMetadata] = parseMetadataJSON(c.ClientMetadata)
 		}
+	} else if r.userCol < len(rec) {
+		row.Username = rec[r.userCol]
 	}
 	switch {
 	case r.guard.cutAt(line):

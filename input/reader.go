@@ -135,7 +135,9 @@ type Reader struct {
 	// CSV
 	csv     *csv.Reader
 	guard   *csvGuard
-	cols    []field // known field of each header column, fNone if unknown
+	cols    []field          // known field of each header column, fNone if unknown
+	record  oneRecord        // gocsv's view of the header and the current record
+	mapped  []manifestRecord // gocsv's output, one element reused
 	userCol int
 
 	// JSON Lines

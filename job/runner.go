@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"cogpass/input"
 	"cogpass/job/pacing"
@@ -86,31 +87,41 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 	}
 	start := time.Now()
 	queue := make(chan input.Row, queueDepth)
-	var readErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(queue)
-		readErr = r.feed(rows, queue)
-	})
-
-	var workers sync.WaitGroup
-	worker := func() {
+	worker := func() error {
 		for row := range queue {
 			if jobCtx.Err() != nil {
 				continue // drain: the rows left are sent by a resumed run
 			}
 			r.process(row)
 		}
+		return nil
 	}
-	n := cfg.Concurrency
-	if n == 0 {
-		n = pacing.Workers(r.write.Rate(), 100*time.Millisecond)
+	// The reader and the workers are one group. Workers are added while
+	// the reader runs (the group's count is above zero then), never after
+	// it closed the queue.
+	var g errgroup.Group
+	var mu sync.Mutex
+	n, closed := 0, false
+	addWorkers := func(want int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for ; !closed && n < min(want, maxWorkers); n++ {
+			g.Go(worker)
+		}
 	}
-	n = min(n, maxWorkers)
-	for range n {
-		workers.Go(worker)
-	}
-	if cfg.Concurrency == 0 {
+	var readErr error
+	g.Go(func() error {
+		readErr = r.feed(rows, queue)
+		mu.Lock()
+		closed = true
+		close(queue)
+		mu.Unlock()
+		return nil
+	})
+	if cfg.Concurrency > 0 {
+		addWorkers(cfg.Concurrency)
+	} else {
+		addWorkers(pacing.Workers(r.write.Rate(), 100*time.Millisecond))
 		// Little's law: rate x latency calls are in flight at once. Grow the
 		// pool as the measured latency asks; idle workers cost nothing.
 		done := make(chan struct{})
@@ -126,18 +137,16 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 					return
 				case <-tick.C:
 				}
-				want := min(pacing.Workers(r.write.Rate(), r.latency.Value()), maxWorkers)
-				for ; n < want; n++ {
-					workers.Go(worker)
-				}
+				addWorkers(pacing.Workers(r.write.Rate(), r.latency.Value()))
 			}
 		}()
 	}
-	wg.Wait()
-	workers.Wait()
+	g.Wait()
 
 	sum := r.stats.summary(time.Since(start))
+	mu.Lock()
 	sum.Workers = n
+	mu.Unlock()
 	if cfg.DryRun {
 		sum.forecast(r)
 	}
