@@ -96,9 +96,9 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 		}
 		return nil
 	}
-	// The reader and the workers are one group. Workers are added while
-	// the reader runs (the group's count is above zero then), never after
-	// it closed the queue.
+	// The reader and the workers are one group. The first workers start
+	// before the reader; more are added only while the reader runs (the
+	// group's count is above zero then), never after it closed the queue.
 	var g errgroup.Group
 	var mu sync.Mutex
 	n, closed := 0, false
@@ -109,6 +109,11 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 			g.Go(worker)
 		}
 	}
+	if cfg.Concurrency > 0 {
+		addWorkers(cfg.Concurrency)
+	} else {
+		addWorkers(pacing.Workers(r.write.Rate(), 100*time.Millisecond))
+	}
 	var readErr error
 	g.Go(func() error {
 		readErr = r.feed(rows, queue)
@@ -118,10 +123,7 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 		mu.Unlock()
 		return nil
 	})
-	if cfg.Concurrency > 0 {
-		addWorkers(cfg.Concurrency)
-	} else {
-		addWorkers(pacing.Workers(r.write.Rate(), 100*time.Millisecond))
+	if cfg.Concurrency == 0 {
 		// Little's law: rate x latency calls are in flight at once. Grow the
 		// pool as the measured latency asks; idle workers cost nothing.
 		done := make(chan struct{})

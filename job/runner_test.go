@@ -459,3 +459,18 @@ func TestDryRunForecast(t *testing.T) {
 		}
 	})
 }
+
+func TestEveryRowGetsAWorker(t *testing.T) {
+	// A manifest shorter than the queue is read and closed at once; the
+	// workers must be there to take it, however the goroutines are run.
+	for i := range 300 {
+		api := &fakeAPI{t: t, set: func(*cip.AdminSetUserPasswordInput) error { return nil }}
+		rep := &memReport{}
+		if _, err := Run(t.Context(), baseConfig(Set), api, rowsOf(t, manifest(3)), rep, &memSecrets{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(rep.byLine()); n != 3 {
+			t.Fatalf("run %d: %d rows reported, want 3", i, n)
+		}
+	}
+}
