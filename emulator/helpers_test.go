@@ -1,15 +1,14 @@
 package emulator_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"cogpass/emulator"
+	"cogpass/job/sdkhttp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -57,32 +56,8 @@ func newClient(url string) *cip.Client {
 	}, func(o *cip.Options) {
 		o.BaseEndpoint = aws.String(url)
 		o.Retryer = aws.NopRetryer{}
-		o.HTTPClient = &http.Client{Transport: ownBody{http.DefaultTransport.(*http.Transport).Clone()}}
+		o.HTTPClient = sdkhttp.OwnBody{Client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 	})
-}
-
-// ownBody hands the transport its own copy of the request body. smithy-go
-// closes the request body as soon as the response arrives, while net/http's
-// write loop may still be reading it; the write loop then closes the
-// connection and the response body, when larger than what is buffered, fails
-// with "use of closed network connection" (aws/aws-sdk-go-v2#1825, #2737). A
-// server on loopback answers fast enough to hit that often, ListUsers pages
-// above all.
-type ownBody struct{ rt http.RoundTripper }
-
-func (o ownBody) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return o.rt.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(data))
-	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	c.ContentLength = int64(len(data))
-	return o.rt.RoundTrip(c)
 }
 
 func (e *env) add(t *testing.T, u emulator.SeedUser) {

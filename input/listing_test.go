@@ -1,11 +1,9 @@
 package input_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -23,6 +21,7 @@ import (
 	"cogpass/emulator"
 	"cogpass/input"
 	"cogpass/job/retry"
+	"cogpass/job/sdkhttp"
 )
 
 // fast keeps retries and pacing out of the tests' time.
@@ -65,27 +64,6 @@ func (f *fakePool) ListUsers(ctx context.Context, in *cip.ListUsersInput, _ ...f
 	return out, nil
 }
 
-// ownBody gives the transport its own copy of the request body, as
-// cmd/cogpass's client does: smithy-go closes the body when the answer
-// arrives while net/http may still be writing it, which on a fast endpoint
-// sometimes kills the connection mid-answer (aws/aws-sdk-go-v2#1825). The
-// listing would retry that page; the test counts calls exactly.
-type ownBody struct{ c *http.Client }
-
-func (o ownBody) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return o.c.Do(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(data))
-	c.ContentLength = int64(len(data))
-	return o.c.Do(c)
-}
-
 func collect(t *testing.T, api input.UserLister, opts input.ListOptions) ([]input.User, input.ListStats, error) {
 	t.Helper()
 	var users []input.User
@@ -124,7 +102,7 @@ func TestListUsersAgainstTheEmulator(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	api := cip.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
-		HTTPClient: ownBody{http.DefaultClient}},
+		HTTPClient: sdkhttp.OwnBody{Client: http.DefaultClient}},
 		func(o *cip.Options) { o.BaseEndpoint = aws.String(hs.URL); o.Retryer = aws.NopRetryer{} })
 
 	users, st, err := collect(t, api, fast)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +13,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"cogpass/job/sdkhttp"
 )
 
 // awsFlags are the AWS CLI's connection flags, with the AWS CLI's meaning.
@@ -66,7 +66,7 @@ func newClient(ctx context.Context, a awsFlags, conns int) (*cip.Client, error) 
 	}
 	// Wrapped after loading, so that the config's own changes to the
 	// client (AWS_CA_BUNDLE) still apply.
-	cfg.HTTPClient = ownBody{cfg.HTTPClient}
+	cfg.HTTPClient = sdkhttp.OwnBody{Client: cfg.HTTPClient}
 	return cip.NewFromConfig(cfg, func(o *cip.Options) {
 		if a.endpointURL != "" {
 			o.BaseEndpoint = aws.String(a.endpointURL)
@@ -95,27 +95,4 @@ func hinted(err error, code string) error {
 		return fmt.Errorf("%w\nhint: %s", err, h)
 	}
 	return err
-}
-
-// ownBody hands the transport its own copy of the request body. smithy-go
-// closes the request body as soon as the response arrives, while net/http's
-// write loop may still be reading it; the write loop then closes the
-// connection, and a response larger than what is buffered fails with "use
-// of closed network connection" (aws/aws-sdk-go-v2#1825, #2737). A fast
-// endpoint hits it often; every hit also costs a new connection.
-type ownBody struct{ c aws.HTTPClient }
-
-func (o ownBody) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return o.c.Do(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	c := r.Clone(r.Context())
-	c.Body = io.NopCloser(bytes.NewReader(data))
-	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	c.ContentLength = int64(len(data))
-	return o.c.Do(c)
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"cogpass/job/sdkhttp"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -81,7 +83,7 @@ func sdk(url string) *cip.Client {
 		func(o *cip.Options) {
 			o.BaseEndpoint = aws.String(url)
 			o.Retryer = aws.NopRetryer{}
-			o.HTTPClient = ownBody{&http.Client{}} // as newClient does
+			o.HTTPClient = sdkhttp.OwnBody{Client: &http.Client{}} // as newClient does
 		})
 }
 
