@@ -37,6 +37,7 @@ var operations = map[string]func(*Server, []byte) (any, error){
 	"AdminRespondToAuthChallenge": (*Server).opAdminRespondToAuthChallenge,
 	"AdminDisableUser":            (*Server).opAdminDisableUser,
 	"AdminEnableUser":             (*Server).opAdminEnableUser,
+	"AdminUserGlobalSignOut":      (*Server).opAdminUserGlobalSignOut,
 }
 
 func decode(body []byte, v any) error {
@@ -825,6 +826,9 @@ func (s *Server) opChangePassword(body []byte) (any, error) {
 		return nil, errorf("NotAuthorizedException", "Invalid Access Token")
 	}
 	u := &p.users[i]
+	if u.revoked(c.Gen) {
+		return nil, errorf("NotAuthorizedException", "Access Token has been revoked")
+	}
 	if err := s.userWrite(u); err != nil {
 		return nil, err
 	}
@@ -929,8 +933,13 @@ func (s *Server) initiateAuth(in authIn, admin bool) (any, error) {
 		if !c.userPassword {
 			return nil, errorf("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")
 		}
+	case in.AuthFlow == "REFRESH_TOKEN_AUTH" || in.AuthFlow == "REFRESH_TOKEN":
+		if !slices.Contains(c.flows, "ALLOW_REFRESH_TOKEN_AUTH") {
+			return nil, errorf("InvalidParameterException", "Auth flow not enabled for this client")
+		}
+		return s.refreshAuth(c, p, in.AuthParameters)
 	default:
-		// SRP, custom and refresh flows are not emulated.
+		// SRP and custom flows are not emulated.
 		return nil, errorf("InvalidParameterException", "The emulator does not support auth flow %s with %s; use %s", in.AuthFlow,
 			map[bool]string{true: "AdminInitiateAuth", false: "InitiateAuth"}[admin],
 			map[bool]string{true: "ADMIN_USER_PASSWORD_AUTH", false: "USER_PASSWORD_AUTH"}[admin])

@@ -132,6 +132,9 @@ type user struct {
 	wTokens float32
 	status  uint8
 	flags   uint8
+	// signOuts counts AdminUserGlobalSignOut calls: tokens carry the count
+	// they were issued at, and one that differs has been revoked.
+	signOuts uint16
 }
 
 func (u *user) enabled() bool { return u.flags&flDisabled == 0 }

@@ -35,6 +35,9 @@ type claims struct {
 	EmailVer  *bool  `json:"email_verified,omitempty"`
 	PoolID    string `json:"pool,omitempty"` // sessions only
 	Challenge string `json:"challenge,omitempty"`
+	// Gen is the user's sign-out generation when the token was issued
+	// (see signout.go).
+	Gen uint16 `json:"cogpass:gen,omitempty"`
 }
 
 var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","kid":"cogpass-emulator","typ":"JWT"}`))
@@ -89,7 +92,7 @@ type authResult struct {
 	AccessToken  string `json:"AccessToken"`
 	ExpiresIn    int32  `json:"ExpiresIn"`
 	IDToken      string `json:"IdToken"`
-	RefreshToken string `json:"RefreshToken"`
+	RefreshToken string `json:"RefreshToken,omitempty"`
 	TokenType    string `json:"TokenType"`
 }
 
@@ -97,7 +100,7 @@ type authResult struct {
 func (s *Server) tokens(p *pool, u *user, clientID string) *authResult {
 	now := time.Now()
 	sub := formatUUID(u.sub)
-	base := claims{Sub: sub, Iss: s.issuer(p.id), AuthTime: now.Unix(), Iat: now.Unix(), Exp: now.Add(tokenLifetime).Unix()}
+	base := claims{Sub: sub, Iss: s.issuer(p.id), AuthTime: now.Unix(), Iat: now.Unix(), Exp: now.Add(tokenLifetime).Unix(), Gen: u.signOuts}
 	access := base
 	access.TokenUse, access.ClientID, access.Scope, access.Username = "access", clientID, "aws.cognito.signin.user.admin", u.name
 	access.Jti = s.requestID()
@@ -112,7 +115,7 @@ func (s *Server) tokens(p *pool, u *user, clientID string) *authResult {
 		AccessToken:  s.sign(access),
 		ExpiresIn:    int32(tokenLifetime / time.Second),
 		IDToken:      s.sign(id),
-		RefreshToken: s.randomAlnum(64),
+		RefreshToken: s.refreshToken(p, u, clientID),
 		TokenType:    "Bearer",
 	}
 }

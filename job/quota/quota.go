@@ -59,6 +59,7 @@ var Operations = map[string]Op{
 	"ConfirmForgotPassword":       {UserAccountRecovery, 1},
 	"AdminDisableUser":            {UserUpdate, 1},
 	"AdminEnableUser":             {UserUpdate, 1},
+	"AdminUserGlobalSignOut":      {UserUpdate, 1}, // revokes a user's tokens: UserUpdate, "operations that customers use to manage users and user attributes" (developer guide, Quotas in Amazon Cognito)
 	"AdminUpdateUserAttributes":   {UserUpdate, 1},
 	"AdminGetUser":                {UserRead, 1},
 	"ListUsers":                   {UserList, 1},
