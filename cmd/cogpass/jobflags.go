@@ -40,6 +40,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // jobFlags are the flags every job command takes.
 type jobFlags struct {
+	cmd              job.Command
 	aws              awsFlags
 	userPoolID       string
 	manifest         string
@@ -74,6 +75,7 @@ type jobFlags struct {
 }
 
 func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
+	f.cmd = cmd
 	f.aws.register(fs)
 	if cmd != job.Change {
 		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (a manifest's user_pool_id column overrides it per row)")
@@ -184,8 +186,8 @@ func newLogger(format string, quiet bool, stderr io.Writer) (*slog.Logger, error
 	return nil, usageError("--log-format %q: want text or json", format)
 }
 
-// stdin and stdinIsTerminal are the confirmation prompt's input; tests
-// replace them.
+// stdin and stdinIsTerminal are the confirmation prompt's input, and stdin
+// a manifest's given as '-'; tests replace them.
 var (
 	stdin            io.Reader = os.Stdin
 	stdinIsTerminal            = func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }
@@ -206,7 +208,7 @@ type manifestSource struct {
 }
 
 func (m *manifestSource) open() (rows *input.Reader, sum hash.Hash, size *countingReader, closeFn func(), err error) {
-	var r io.Reader = os.Stdin
+	var r io.Reader = stdin
 	closeFn = func() {}
 	if m.path != "-" {
 		f, err := os.Open(m.path)
@@ -578,7 +580,9 @@ func (f *jobFlags) check() error {
 		return usageError("--report is required when the manifest is read from stdin")
 	case f.manifest == "-" && f.resume:
 		return usageError("--resume needs the manifest as a file: a manifest on stdin cannot be checked against the report")
-	case f.manifest == "-" && f.secretsPath == "" && !f.dryRun:
+	case f.manifest == "-" && f.secretsPath == "" && !f.dryRun && f.cmd != job.Reset:
+		// reset generates no password, so it has no secrets file (and no
+		// --secrets flag).
 		return usageError("--secrets is required when the manifest is read from stdin")
 	}
 	return nil
