@@ -26,9 +26,9 @@ FUZZTIME ?= 30s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-## bench: the performance figures of BENCHMARKS.md
+## bench: the performance figures of BENCHMARKS.md (FIGURE=N runs one)
 bench: build
-	$(GO) run ./cmd/cogpass-bench -bin $(BIN)
+	$(GO) run ./cmd/cogpass-bench -bin $(BIN) $(if $(FIGURE),-only $(FIGURE))
 
 ## conformance: cogpass against cognito-local, an independent emulator
 conformance: build

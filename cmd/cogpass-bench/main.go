@@ -7,6 +7,8 @@
 //  4. memory: peak RSS of the binary over a 1,000,000-row offline dry run
 //     and a 200,000-row real run
 //  5. the AWS CLI in a shell loop versus cogpass over the same users
+//  6. shared quota: a reset job beside a production app on the same
+//     UserAccountRecovery quota, cogpass versus a plain SDK thread pool
 //
 // The emulator always runs inside this process, on a loopback listener. The
 // figures that describe the binary (1, 2, 4, 5) run it as a subprocess
@@ -59,13 +61,14 @@ var figures = []figure{
 	{3, "headroom", runHeadroom},
 	{4, "memory", runMemory},
 	{5, "aws cli", runAWSCLI},
+	{6, "shared quota", runShared},
 }
 
 func main() {
 	var c options
 	flag.StringVar(&c.bin, "bin", "bin/cogpass", "the cogpass binary to measure (figures 1, 2, 4, 5)")
 	flag.BoolVar(&c.quick, "quick", false, "smaller sizes, for a smoke run (the figures are then not the issue's)")
-	flag.IntVar(&c.only, "only", 0, "run only figure N (1-5)")
+	flag.IntVar(&c.only, "only", 0, "run only figure N (1-6)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of figure 3 (the in-process headroom run, emulator included) to this file")
 	flag.IntVar(&c.concurrency, "concurrency", 0, "figure 3: the job's workers (0: automatic, as cogpass chooses)")
 	flag.IntVar(&c.idleConns, "idle-conns", 0, "figure 3: the SDK client's idle connection pool (0: as cmd/cogpass sizes it without --concurrency)")
