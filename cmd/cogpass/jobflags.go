@@ -321,7 +321,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		// earlier job are never overwritten.
 		for _, p := range []string{reportPath, secretsPath} {
 			if _, err := os.Stat(p); p != "" && err == nil {
-				return usageError("%s exists: pass --resume to continue its job, or move it away", p)
+				return usageError("%s exists: %s", p, existsHint(f, p == secretsPath))
 			}
 		}
 	}
@@ -439,6 +439,15 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return err
 	}
 
+	// Open the manifest for the run before any output exists: a manifest
+	// that cannot be read (no username column, another separator, UTF-16)
+	// is a usage error that leaves nothing behind.
+	rows, sum, size, closeManifest, err := src.open()
+	if err != nil {
+		return err
+	}
+	defer closeManifest()
+
 	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
 		rows := "all"
 		if plan != nil {
@@ -485,11 +494,16 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		}
 		if err := report.WriteSidecar(reportPath, record); err != nil {
 			rep.Close()
+			os.Remove(reportPath)
 			return usageError("%v", err)
 		}
 		if secretsPath != "" {
 			if secrets, err = report.CreateSecrets(secretsPath, recipients); err != nil {
+				// Nothing was sent: take back the report and its record, so
+				// that the rerun needs no --resume.
 				rep.Close()
+				os.Remove(reportPath)
+				os.Remove(report.SidecarPath(reportPath))
 				return usageError("%v (move it away, or pass --secrets NEWFILE)", err)
 			}
 		}
@@ -500,12 +514,6 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		secretsPath = secrets.Path()
 	}
 
-	rows, sum, size, closeManifest, err := src.open()
-	if err != nil {
-		rep.Close()
-		return err
-	}
-	defer closeManifest()
 	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, max(0, total-resumed), f.quiet, log, f.progressInterval)
 	sink.use(prog.Writer())
 	cfg.Progress = prog.Row
@@ -556,6 +564,19 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of %d rows failed: see %s", summary.Failed(), summary.Rows, reportPath)}
 	}
 	return nil
+}
+
+// existsHint says what to do about an output left by an earlier job,
+// offering --resume only where the command and mode accept it.
+func existsHint(f jobFlags, secrets bool) string {
+	flag := "--report"
+	if secrets {
+		flag = "--secrets"
+	}
+	if f.dryRun || f.manifest == "-" {
+		return "move it away, or pass " + flag + " NEWFILE"
+	}
+	return "pass --resume to continue its job, or move it away"
 }
 
 func (f *jobFlags) check() error {
