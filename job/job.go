@@ -108,6 +108,14 @@ type Config struct {
 	Plan *Plan
 	// Skip tells the lines that an earlier run already finished (resume).
 	Skip func(line int) bool
+	// InFlight, on a resume, tells the lines an earlier run may have sent
+	// without recording their outcome (no final report row): a refusal that
+	// only makes sense if that write was applied settles them (see settle).
+	InFlight func(line int) bool
+	// Pending, on a resume, gives the password an earlier run recorded as
+	// pending for a line (written before its call, outcome unknown); the row
+	// is sent again with it.
+	Pending func(line int) (string, bool)
 	// MaxFailures stops the job once that many rows have failed (0: never).
 	MaxFailures int64
 	// IncludeFederated sends rows for EXTERNAL_PROVIDER users too.

@@ -166,6 +166,18 @@ func (r *runner) process(row input.Row) {
 		return
 	}
 
+	// An earlier run may have sent this row and died before recording
+	// its outcome: reuse the password it recorded as pending, so that a
+	// write it applied is recognised instead of guessed at.
+	password, reused, inFlight := r.resumed(row, password, generated)
+	if generated && !reused {
+		// On disk before the call: whatever happens to the answer or to
+		// this process, the password that may be set is recorded.
+		if err := r.recordPending(row, password); err != nil {
+			r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
+			return // no report row: nothing was sent, a resumed run sends it
+		}
+	}
 	res := r.call(r.write, row.Line, func(ctx context.Context) error {
 		return r.send(ctx, row, poolID, out.Action, password)
 	})
@@ -175,16 +187,39 @@ func (r *runner) process(row input.Row) {
 		return
 	}
 	if res.err != nil {
-		out.Outcome, out.ErrorCode = report.Failed, res.code
-		out.Message = scrub(res.message, password, row.PreviousPassword)
-		r.done(out, start)
-		return
+		switch r.settle(row, &res, password, res.ambiguous || inFlight) {
+		case settleStopped:
+			return
+		case settleApplied:
+			out.Attempts = res.attempts
+			out.Message = "applied by an earlier attempt, whose answer was lost: " + scrub(res.message, password, row.PreviousPassword)
+		case settleUnknown:
+			out.Attempts = res.attempts
+			out.Outcome, out.ErrorCode = report.Failed, res.code
+			out.Message = "may have been applied (an earlier answer was lost)"
+			if generated {
+				out.Message += "; the password is in the secrets file as pending"
+			}
+			out.Message += ": " + scrub(res.message, password, row.PreviousPassword)
+			r.done(out, start)
+			return
+		default: // refused: the user keeps the password it had
+			out.Attempts = res.attempts
+			out.Outcome, out.ErrorCode = report.Failed, res.code
+			out.Message = scrub(res.message, password, row.PreviousPassword)
+			if generated {
+				if err := r.recordRefused(row); err != nil {
+					r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
+				}
+			}
+			r.done(out, start)
+			return
+		}
 	}
 	if generated {
-		// The password is written before the row: a crash between the two
-		// leaves a secret without a report row, and the resumed run sends
-		// the row again with a new one, so no user is left with a password
-		// nobody knows.
+		// The password is recorded as applied before the row: a crash
+		// between the two leaves it applied with no report row, and the
+		// resumed run settles the row with the same password.
 		if err := r.secrets.Write(row.Line, row.Username, password); err != nil {
 			r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
 			out.Outcome, out.ErrorCode = report.Failed, "SecretsWriteFailed"

@@ -317,6 +317,9 @@ type callResult struct {
 	message  string
 	err      error         // nil on success
 	busy     time.Duration // time spent in calls, waits and backoff left out
+	// ambiguous is set once an attempt's answer was lost or unreadable
+	// after the request went out: that attempt may have been applied.
+	ambiguous bool
 }
 
 // call makes fn's API call, paced by pacer, retrying throttles and
@@ -343,8 +346,11 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 			res.err, res.code, res.message = nil, "", ""
 			return res
 		}
-		class, code := retry.Classify(err)
+		class, code := r.classify(err)
 		res.err, res.code, res.message = err, code, apiMessage(err)
+		if class == retry.Retryable {
+			res.ambiguous = true
+		}
 		if class == retry.Permanent || class == retry.LimitExceeded || code == "InternalErrorException" {
 			// Cognito answered, and the answer used quota as a success
 			// does: the pacer's measure of what gets through counts it.

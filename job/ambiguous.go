@@ -1,0 +1,151 @@
+package job
+
+import (
+	"context"
+	"errors"
+
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"cogpass/input"
+	"cogpass/job/retry"
+)
+
+// An attempt whose answer never arrived or could not be read after the
+// request went out (a timeout, a connection reset or EOF, an HTTP 5xx, an
+// HTTP 200 whose body is cut or unreadable) is ambiguous: Cognito may have
+// applied it. The row is retried with the same password, and a later answer
+// that only makes sense if the write was applied settles it:
+//
+//   - set: PasswordHistoryPolicyViolationException for the same password.
+//     A generated password is random, so it is in the user's history only
+//     because the earlier attempt set it. (A supplied password the user had
+//     before would give the same answer; cogpass cannot tell the two apart
+//     and takes the row as applied.)
+//   - change: NotAuthorizedException (the previous password no longer
+//     works). That alone proves nothing (a revoked token, a password
+//     someone else changed), so cogpass asks Cognito: ChangePassword with
+//     the proposed password as both previous and proposed. Success, or
+//     PasswordHistoryPolicyViolationException (the pool keeps a history and
+//     the proposed password is its latest entry), means the proposed
+//     password is the user's: the row succeeded. NotAuthorizedException
+//     again means it is not: the row failed.
+//   - reset: no answer settles it and none needs to. A retried
+//     AdminResetUserPassword of a user the lost attempt already reset
+//     (RESET_REQUIRED) succeeds and sends a new code, which replaces the
+//     first; the user is in the same state either way.
+//
+// Cognito's API reference: ChangePassword and AdminSetUserPassword list
+// PasswordHistoryPolicyViolationException, "The message returned when a
+// user's new password matches a previous password and doesn't comply with
+// the password-history policy", and ChangePassword's NotAuthorizedException
+// covers an incorrect previous password.
+
+// pendingWriter is a secrets writer that can also record a password before
+// the call that sets it, and that the call refused it (*report.Secrets).
+type pendingWriter interface {
+	Pending(line int, username, password string) error
+	Refused(line int, username string) error
+}
+
+// recordPending writes the row's password as pending before its call.
+func (r *runner) recordPending(row input.Row, password string) error {
+	if p, ok := r.secrets.(pendingWriter); ok {
+		return p.Pending(row.Line, row.Username, password)
+	}
+	return nil
+}
+
+// recordRefused marks the row's pending password as never set.
+func (r *runner) recordRefused(row input.Row) error {
+	if p, ok := r.secrets.(pendingWriter); ok {
+		return p.Refused(row.Line, row.Username)
+	}
+	return nil
+}
+
+// resumed says whether an earlier run of the job may have sent the row
+// without recording its outcome (inFlight), and, when that run recorded a
+// pending password for it, returns that password to send again (reused).
+func (r *runner) resumed(row input.Row, password string, generated bool) (pw string, reused, inFlight bool) {
+	if r.cfg.InFlight == nil || !r.cfg.InFlight(row.Line) {
+		return password, false, false
+	}
+	if generated && r.cfg.Pending != nil {
+		if p, ok := r.cfg.Pending(row.Line); ok {
+			return p, true, true
+		}
+	}
+	return password, false, true
+}
+
+// settlement is what a failed write came to once ambiguity is considered.
+type settlement int
+
+const (
+	settleRefused settlement = iota // Cognito refused it: nothing was set
+	settleApplied                   // an earlier attempt (or run) applied it
+	settleUnknown                   // it may have been applied
+	settleStopped                   // the job stopped while settling
+)
+
+// settle decides a failed write whose earlier attempt, or an earlier run,
+// may have been applied (maybe). A settling call's attempts are added to
+// res.
+func (r *runner) settle(row input.Row, res *callResult, password string, maybe bool) settlement {
+	if !maybe {
+		return settleRefused
+	}
+	switch {
+	case r.cfg.Command == Set && res.code == "PasswordHistoryPolicyViolationException":
+		return settleApplied
+	case r.cfg.Command == Change && res.code == "NotAuthorizedException":
+		check := r.call(r.write, row.Line, func(ctx context.Context) error {
+			_, err := r.api.ChangePassword(ctx, &cip.ChangePasswordInput{
+				AccessToken:      &row.AccessToken,
+				PreviousPassword: &password,
+				ProposedPassword: &password,
+			})
+			return err
+		})
+		res.attempts += check.attempts
+		res.busy += check.busy
+		switch {
+		case errors.Is(check.err, errStopped):
+			return settleStopped
+		case check.err == nil || check.code == "PasswordHistoryPolicyViolationException":
+			return settleApplied
+		case check.code == "NotAuthorizedException":
+			res.message = "neither the previous nor the proposed password is accepted: " + res.message
+			return settleRefused
+		}
+		return settleUnknown
+	}
+	return settleUnknown
+}
+
+// classify is retry.Classify for the job's calls. The HTTP client's own
+// timeout, when it fires while the answer's body is read, reaches us as a
+// bare deadline error (net/http's "Client.Timeout or context cancellation
+// while reading body"), which Classify takes for the end of the caller's
+// context, a job-fatal condition. While the job's own contexts are alive it
+// is not ours: it is that attempt's timeout, an ambiguous outcome of the row.
+//
+// And a success status whose body cannot be decoded (an HTML page from a
+// proxy, a cut body) tells nothing of the call's outcome: Classify fails
+// the row by its status (HTTP200, permanent), but it is ambiguous too.
+func (r *runner) classify(err error) (retry.Class, string) {
+	class, code := retry.Classify(err)
+	if class == retry.Fatal && code == retry.CodeDeadlineExceeded &&
+		r.callCtx.Err() == nil && r.jobCtx.Err() == nil {
+		return retry.Retryable, retry.CodeTimeout
+	}
+	var decode *smithy.DeserializationError
+	var resp *smithyhttp.ResponseError
+	if class == retry.Permanent && errors.As(err, &decode) && errors.As(err, &resp) &&
+		resp.HTTPStatusCode() >= 200 && resp.HTTPStatusCode() < 300 {
+		return retry.Retryable, code
+	}
+	return class, code
+}
