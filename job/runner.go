@@ -342,7 +342,11 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 		r.stats.observe(took)
 		if err == nil {
 			pacer.Succeeded()
-			r.limitExceeded.Store(0)
+			if pacer == r.write {
+				// The streak is of write calls: a look-up that succeeds
+				// says nothing of the cap the writes ran into.
+				r.limitExceeded.Store(0)
+			}
 			res.err, res.code, res.message = nil, "", ""
 			return res
 		}
