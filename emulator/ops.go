@@ -558,11 +558,19 @@ func (s *Server) opAdminCreateUser(body []byte) (any, error) {
 		if existing.status != stForceChange {
 			return nil, errorf("UnsupportedUserStateException", "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", in.Username)
 		}
+		if err := s.sendMessage(p, inviteMedium(existing, in.DesiredDeliveryMediums)); err != nil {
+			return nil, err
+		}
 		existing.password, existing.modified = pw, now
 		return map[string]any{"User": existing.toType(nil)}, nil
 	}
 	if _, dup := p.index[p.key(in.Username)]; dup {
 		return nil, errorf("UsernameExistsException", "User account already exists")
+	}
+	if in.MessageAction != "SUPPRESS" {
+		if err := s.sendMessage(p, inviteMedium(&u, in.DesiredDeliveryMediums)); err != nil {
+			return nil, err
+		}
 	}
 	if p.policy.PasswordHistorySize > 0 {
 		u.history = []string{pw}
@@ -754,6 +762,9 @@ func (s *Server) opAdminResetUserPassword(body []byte) (any, error) {
 		return nil, errorf("NotAuthorizedException", "User password cannot be reset in the current state.")
 	case !u.hasVerifiedContact():
 		return nil, errorf("InvalidParameterException", "Cannot reset password for the user as there is no registered/verified email or phone_number")
+	}
+	if err := s.sendMessage(p, p.resetMedium(u)); err != nil {
+		return nil, err
 	}
 	u.status = stResetRequired
 	u.modified = time.Now().UnixMilli()

@@ -63,6 +63,32 @@ type Options struct {
 	Seed int64
 	// Region names the region in pool IDs and ARNs; default us-east-1.
 	Region string
+
+	// EmailDailyCap is how many e-mails (reset codes, invitations) pools
+	// whose EmailSendingAccount is COGNITO_DEFAULT may send per UTC day,
+	// counted across the whole emulator as Cognito counts them per account;
+	// the next one fails with LimitExceededException and changes nothing.
+	// 0 means no cap; CognitoDefaultEmailDailyCap (50) is Cognito's.
+	EmailDailyCap int
+	// LambdaFault makes the custom message trigger fail (see LambdaFault).
+	LambdaFault LambdaFault
+	// FaultAfterApply applies writes and then loses their answer (see
+	// AfterApplyFault).
+	FaultAfterApply AfterApplyFault
+}
+
+// Validate checks the options; New panics on options that fail it.
+func (o Options) Validate() error {
+	switch {
+	case !(o.FaultRate >= 0 && o.FaultRate <= 1):
+		return fmt.Errorf("fault rate %v: want a fraction between 0 and 1", o.FaultRate)
+	case o.EmailDailyCap < 0:
+		return fmt.Errorf("email daily cap %d: want 0 (none) or more", o.EmailDailyCap)
+	}
+	if err := o.LambdaFault.validate(); err != nil {
+		return err
+	}
+	return o.FaultAfterApply.validate()
 }
 
 // OpStats counts one operation's calls.
@@ -71,10 +97,13 @@ type OpStats struct {
 	Throttled int64 // answered with TooManyRequestsException
 	Faults    int64 // injected InternalErrorException
 	Errors    int64 // other error responses (user not found, bad password, ...)
+	// Lost counts, of Faults, the writes that were applied and whose
+	// answer was then lost (Options.FaultAfterApply).
+	Lost int64
 }
 
 type opCounters struct {
-	calls, throttled, faults, errors atomic.Int64
+	calls, throttled, faults, errors, lost atomic.Int64
 }
 
 // unknownOp is the Stats key under which requests for operations the
@@ -97,6 +126,12 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	// The fault modes of faults.go draw from their own stream, so that
+	// latency jitter does not shift which calls fail.
+	faultMu  sync.Mutex
+	faultRng *rand.Rand
+	faults   faultState
+
 	mu      sync.RWMutex
 	pools   map[string]*pool
 	clients map[string]*client // by client ID, across pools (InitiateAuth names no pool)
@@ -108,8 +143,11 @@ type Server struct {
 // limiter units: 1 = 60 units, 1/3 = 20 units.
 const costScale = 60
 
-// New returns an emulator with no pools.
+// New returns an emulator with no pools. It panics if opts.Validate fails.
 func New(opts Options) *Server {
+	if err := opts.Validate(); err != nil {
+		panic("emulator: " + err.Error())
+	}
 	seed := opts.Seed
 	if seed == 0 {
 		seed = rand.Int64()
@@ -121,6 +159,7 @@ func New(opts Options) *Server {
 		opts:     opts,
 		started:  time.Now(),
 		rng:      rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>1^0x9e3779b97f4a7c15)),
+		faultRng: rand.New(rand.NewPCG(uint64(seed)^0x5851f42d4c957f2d, uint64(seed)>>3)),
 		pools:    map[string]*pool{},
 		clients:  map[string]*client{},
 		limiters: map[quota.Category]*rate.Limiter{},
@@ -159,7 +198,7 @@ func New(opts Options) *Server {
 func (s *Server) Stats() map[string]OpStats {
 	out := map[string]OpStats{}
 	for name, c := range s.stats {
-		st := OpStats{Calls: c.calls.Load(), Throttled: c.throttled.Load(), Faults: c.faults.Load(), Errors: c.errors.Load()}
+		st := OpStats{Calls: c.calls.Load(), Throttled: c.throttled.Load(), Faults: c.faults.Load(), Errors: c.errors.Load(), Lost: c.lost.Load()}
 		if st.Calls > 0 {
 			out[name] = st
 		}
@@ -265,6 +304,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.errors.Add(1)
 		writeError(w, &apiError{Code: "InternalErrorException", Message: "encode response: " + err.Error(), Status: http.StatusInternalServerError})
+		return
+	}
+	if kind, lost := s.afterApply(name); lost {
+		c.faults.Add(1)
+		c.lost.Add(1)
+		loseAnswer(w, kind, out, s.requestID())
 		return
 	}
 	h := w.Header()

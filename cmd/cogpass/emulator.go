@@ -46,6 +46,9 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	caseSensitive := fs.Bool("case-sensitive", false, "make usernames case-sensitive (Cognito's console default, and ours, is case-insensitive)")
 	historySize := fs.Int("password-history", 0, "password history size of the pool (0..24; 0 = off)")
 	seed := fs.Int64("seed", 0, "random `seed` for jitter, faults and generated IDs (0 = random)")
+	emailCap := fs.Int("email-daily-cap", emulator.CognitoDefaultEmailDailyCap, "`N` e-mails (reset codes, invitations) a UTC day from pools with the COGNITO_DEFAULT sender before LimitExceededException (Cognito's default sender: 50; 0 = no cap)")
+	lambdaFault := fs.String("lambda-fault", "", "make the custom message trigger of resets and invitations fail: `CODE[:RATE]`, CODE one of UnexpectedLambdaException, InvalidLambdaResponseException, UserLambdaValidationException, RATE a fraction (default 1)")
+	afterApply := fs.String("fault-after-apply", "", "apply a fraction of successful writes, then lose the answer: `RATE[:KIND,...]`, KIND 500 (HTTP 500), drop (connection closed) or truncated (HTTP 200, body cut short); default: a seeded choice among all three")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: cogpass emulator [flags]
 
@@ -70,10 +73,28 @@ Flags:
 		return fmt.Errorf("emulator: --seed-users %d: want 0 or more", *seedUsers)
 	case *seedUsers > 0 && *seedManifest != "":
 		return errors.New("emulator: give --seed-users or --seed-manifest, not both")
-	case *faultRate < 0 || *faultRate > 1:
+	case !(*faultRate >= 0 && *faultRate <= 1):
 		return fmt.Errorf("emulator: --fault-rate %v: want a fraction between 0 and 1", *faultRate)
 	case *latency < 0 || *jitter < 0:
 		return errors.New("emulator: --latency and --latency-jitter must not be negative")
+	case *emailCap < 0:
+		return fmt.Errorf("emulator: --email-daily-cap %d: want 0 (no cap) or more", *emailCap)
+	}
+	var lf emulator.LambdaFault
+	if *lambdaFault != "" {
+		f, err := emulator.ParseLambdaFault(*lambdaFault)
+		if err != nil {
+			return fmt.Errorf("emulator: --lambda-fault: %w", err)
+		}
+		lf = f
+	}
+	var af emulator.AfterApplyFault
+	if *afterApply != "" {
+		f, err := emulator.ParseAfterApplyFault(*afterApply)
+		if err != nil {
+			return fmt.Errorf("emulator: --fault-after-apply: %w", err)
+		}
+		af = f
 	}
 	rates, err := quota.ParseSpec(*quotaSpec)
 	if err != nil {
@@ -90,7 +111,8 @@ Flags:
 		}
 	}
 
-	srv := emulator.New(emulator.Options{Quota: rates, Latency: *latency, LatencyJitter: *jitter, FaultRate: *faultRate, Seed: *seed})
+	srv := emulator.New(emulator.Options{Quota: rates, Latency: *latency, LatencyJitter: *jitter, FaultRate: *faultRate, Seed: *seed,
+		EmailDailyCap: *emailCap, LambdaFault: lf, FaultAfterApply: af})
 	if err := srv.CreatePool(emulator.PoolConfig{ID: *poolID, Name: "cogpass-demo", Policy: pol, CaseSensitive: *caseSensitive}); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/smithy-go"
 )
 
 // syncBuffer is a bytes.Buffer safe for the emulator goroutine and the test.
@@ -112,6 +115,44 @@ func TestEmulatorCommand(t *testing.T) {
 	}
 }
 
+// TestEmulatorFaultFlags: the fault modes reach the emulator the command
+// runs.
+func TestEmulatorFaultFlags(t *testing.T) {
+	reset := func(api *cip.Client, user string) error {
+		_, err := api.AdminResetUserPassword(t.Context(), &cip.AdminResetUserPasswordInput{UserPoolId: aws.String("us-east-1_Demo"), Username: aws.String(user)})
+		return err
+	}
+	code := func(err error) string {
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			return ae.ErrorCode()
+		}
+		return fmt.Sprint(err)
+	}
+	url, _, _ := startEmulator(t, "--seed-users", "3", "--email-daily-cap", "2")
+	api := sdk(url)
+	for i, want := range []string{"<nil>", "<nil>", "LimitExceededException"} {
+		if got := code(reset(api, fmt.Sprintf("user%06d", i+1))); got != want {
+			t.Errorf("reset %d: %s, want %s", i+1, got, want)
+		}
+	}
+
+	url, _, _ = startEmulator(t, "--seed-users", "1", "--lambda-fault", "InvalidLambdaResponse")
+	if got := code(reset(sdk(url), "user000001")); got != "InvalidLambdaResponseException" {
+		t.Errorf("reset with --lambda-fault: %s", got)
+	}
+
+	url, _, _ = startEmulator(t, "--seed-users", "1", "--fault-after-apply", "1:500")
+	api = sdk(url)
+	if got := code(reset(api, "user000001")); got != "InternalErrorException" {
+		t.Errorf("reset with --fault-after-apply 1:500: %s", got)
+	}
+	out, err := api.AdminGetUser(t.Context(), &cip.AdminGetUserInput{UserPoolId: aws.String("us-east-1_Demo"), Username: aws.String("user000001")})
+	if err != nil || out.UserStatus != "RESET_REQUIRED" {
+		t.Errorf("after a lost answer: %v %v, want RESET_REQUIRED (applied)", out.UserStatus, err)
+	}
+}
+
 func TestEmulatorSeedManifest(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "users.csv")
@@ -180,6 +221,12 @@ func TestEmulatorFlagErrors(t *testing.T) {
 		{[]string{"--pool-id", "nounderscore"}, "pool ID"},
 		{[]string{"--listen", "127.0.0.1:0", "extra"}, "unexpected argument"},
 		{[]string{"--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"--fault-rate", "NaN"}, "--fault-rate"},
+		{[]string{"--email-daily-cap", "-1"}, "--email-daily-cap"},
+		{[]string{"--lambda-fault", "NotAuthorizedException"}, "--lambda-fault"},
+		{[]string{"--lambda-fault", "UnexpectedLambdaException:1.5"}, "--lambda-fault"},
+		{[]string{"--fault-after-apply", "NaN"}, "--fault-after-apply"},
+		{[]string{"--fault-after-apply", "1:explode"}, "--fault-after-apply"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
