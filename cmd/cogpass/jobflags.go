@@ -316,6 +316,12 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		secretsPath = f.manifest + ".secrets.csv"
 	}
 
+	unlock, err := lockOutputs(reportPath, secretsPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
 	if !f.resume {
 		// Refuse before the preflight spends any call: the outputs of an
 		// earlier job are never overwritten.

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package report
+
+import "os"
+
+// flock is a no-op where flock(2) does not exist: there, two runs on one
+// report are not kept apart.
+func flock(*os.File) error { return nil }
+
+const oNoFollow = 0

@@ -1,0 +1,22 @@
+//go:build unix
+
+package report
+
+import (
+	"os"
+	"syscall"
+)
+
+// flock takes an exclusive flock(2) without waiting; EWOULDBLOCK when
+// another open file description holds it.
+func flock(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// oNoFollow makes an open fail on a symbolic link.
+const oNoFollow = syscall.O_NOFOLLOW
