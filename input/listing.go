@@ -197,12 +197,14 @@ func listPage(ctx context.Context, api UserLister, in *cip.ListUsersInput, pacer
 			st.Throttled++
 			pacer.Throttled()
 		case retry.Retryable:
-			st.Retried++
 		default:
 			return nil, fail(attempt, class, code, err)
 		}
-		if !backoff.Retry(attempt) {
+		if !backoff.RetryClass(class, attempt) {
 			return nil, fail(attempt, class, code, err)
+		}
+		if class == retry.Retryable {
+			st.Retried++ // only when the page is really asked for again
 		}
 		if err := retry.Sleep(ctx, backoff.Delay(attempt)); err != nil {
 			return nil, fail(attempt, retry.Fatal, retry.CodeCanceled, err)

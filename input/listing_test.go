@@ -312,3 +312,20 @@ func TestListUsersCanceled(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestListUsersRetriedCountsResends: a page that fails every attempt is
+// retried attempts-1 times; the last failure is not a retry.
+func TestListUsersRetriedCountsResends(t *testing.T) {
+	for _, attempts := range []int{1, 4} {
+		opts := fast
+		opts.Backoff.MaxAttempts = attempts
+		fail := func(int, int) error { return apiError("InternalErrorException", smithy.FaultServer) }
+		st, err := input.ListUsers(t.Context(), &fakePool{n: 10, fail: fail}, opts, func(input.User) error { return nil })
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if st.Calls != int64(attempts) || st.Retried != int64(attempts-1) {
+			t.Errorf("max attempts %d: %d calls, %d retried; want %d and %d", attempts, st.Calls, st.Retried, attempts, attempts-1)
+		}
+	}
+}

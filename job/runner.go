@@ -355,7 +355,7 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 		if class == retry.Retryable {
 			res.ambiguous = true
 		}
-		if class == retry.Permanent || class == retry.LimitExceeded || code == "InternalErrorException" {
+		if class == retry.Permanent || class == retry.LimitExceeded || class == retry.PoolLevel || code == "InternalErrorException" {
 			// Cognito answered, and the answer used quota as a success
 			// does: the pacer's measure of what gets through counts it.
 			pacer.Succeeded()
@@ -364,8 +364,7 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 		case retry.Throttle:
 			r.stats.throttled.Add(1)
 			pacer.Throttled()
-		case retry.Retryable:
-			r.stats.retried.Add(1)
+		case retry.Retryable, retry.PoolLevel:
 		case retry.LimitExceeded:
 			if r.limitExceeded.Add(1) >= limitExceededStop {
 				r.stop(&Fatal{Line: line, Code: code, Err: fmt.Errorf("%s %d times in a row: %s", code, limitExceededStop, res.message)})
@@ -382,9 +381,16 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 		default:
 			return res
 		}
-		if res.attempts >= r.cfg.Backoff.MaxAttempts {
-			res.message = fmt.Sprintf("gave up after %d attempts: %s", res.attempts, res.message)
+		if !r.cfg.Backoff.RetryClass(class, res.attempts) {
+			if res.attempts > 1 {
+				res.message = fmt.Sprintf("gave up after %d attempts: %s", res.attempts, res.message)
+			}
 			return res
+		}
+		if class != retry.Throttle {
+			// Counted only when the call is really sent again: with
+			// --max-attempts 1 nothing is "retried after a fault".
+			r.stats.retried.Add(1)
 		}
 		if err := retry.Sleep(r.jobCtx, r.cfg.Backoff.Delay(res.attempts)); err != nil {
 			res.err = errStopped

@@ -47,7 +47,28 @@ const (
 	// Fatal stops the job: every later row would fail the same way (pool
 	// gone, credentials rejected, operation unavailable, job cancelled).
 	Fatal
+	// PoolLevel is a failure of the pool's own Lambda triggers
+	// (UnexpectedLambdaException, InvalidLambdaResponseException,
+	// UserLambdaValidationException): Cognito ran the pool's trigger for
+	// this row and the trigger failed. A cold start or a Lambda throttle
+	// clears at once, so the row gets one more attempt (PoolLevelAttempts
+	// in all), no more: a broken trigger fails every row the same way, and
+	// retrying it ten times per row would multiply the damage. The row
+	// fails with the code, which is not final: --resume sends it again once
+	// the trigger is fixed. Stopping the job when consecutive rows fail with
+	// the same pool-level code is the runner's business (see PoolLevelCode).
+	PoolLevel
 )
+
+// PoolLevelAttempts is the most attempts, the first included, that a call
+// failing with a PoolLevel code gets, whatever Backoff.MaxAttempts says.
+const PoolLevelAttempts = 2
+
+// PoolLevelCode reports whether a report error code is a PoolLevel code:
+// the pool's Lambda trigger failed, and the next rows will most likely
+// fail the same way. A breaker that stops the job after N consecutive rows
+// with the same pool-level code keys on this.
+func PoolLevelCode(code string) bool { return codes[code] == PoolLevel }
 
 func (c Class) String() string {
 	switch c {
@@ -61,12 +82,15 @@ func (c Class) String() string {
 		return "limit-exceeded"
 	case Fatal:
 		return "fatal"
+	case PoolLevel:
+		return "pool-level"
 	}
 	return "Class(" + strconv.Itoa(int(c)) + ")"
 }
 
-// Retry reports whether the row should be attempted again (budget allowing).
-func (c Class) Retry() bool { return c == Retryable || c == Throttle }
+// Retry reports whether the row should be attempted again (budget allowing;
+// see Backoff.RetryClass for the budget of each class).
+func (c Class) Retry() bool { return c == Retryable || c == Throttle || c == PoolLevel }
 
 // Codes of failures that carry no API error code of their own.
 const (
@@ -84,7 +108,10 @@ const (
 )
 
 // codes maps Cognito's (and AWS's common) error codes to a class. Codes that
-// are not here are classified by HTTP status, then by fault.
+// are not here are classified by HTTP status, then by fault. Every error the
+// service model (botocore's cognito-idp 2016-04-18 service-2.json) lists for
+// the operations cogpass calls is here; docs/errors.md gives each code's
+// class and the reason, and a test keeps the two in step.
 var codes = map[string]Class{
 	// The row's own data: fail it, go on.
 	"UserNotFoundException":                   Permanent,
@@ -94,8 +121,6 @@ var codes = map[string]Class{
 	"NotAuthorizedException":                  Permanent, // a row's token or user state (disabled user)
 	"AliasExistsException":                    Permanent,
 	"CodeDeliveryFailureException":            Permanent, // this user's address bounced
-	"UserLambdaValidationException":           Permanent, // the pool's trigger refused this user
-	"InvalidLambdaResponseException":          Permanent,
 	"UserNotConfirmedException":               Permanent,
 	"PasswordResetRequiredException":          Permanent,
 	"UnsupportedUserStateException":           Permanent,
@@ -124,6 +149,13 @@ var codes = map[string]Class{
 	// Cognito uses it for caps that outlast any backoff, not for rate.
 	"LimitExceededException": LimitExceeded,
 
+	// The pool's Lambda trigger failed (AdminResetUserPassword runs the
+	// custom message and custom sender triggers): one more attempt, then
+	// the row fails with a code --resume sends again.
+	"UnexpectedLambdaException":      PoolLevel, // "an unexpected exception with Lambda"
+	"InvalidLambdaResponseException": PoolLevel, // the trigger answered in a shape Cognito rejects
+	"UserLambdaValidationException":  PoolLevel, // the trigger threw
+
 	// Transient on the service side.
 	"InternalErrorException":          Retryable,
 	"InternalServerException":         Retryable,
@@ -132,7 +164,6 @@ var codes = map[string]Class{
 	"InternalServerError":             Retryable,
 	"ServiceUnavailable":              Retryable,
 	"ServiceUnavailableException":     Retryable,
-	"UnexpectedLambdaException":       Retryable,
 	"ConcurrentModificationException": Retryable,
 	"RequestTimeout":                  Retryable,
 	"RequestTimeoutException":         Retryable,
@@ -154,7 +185,8 @@ var codes = map[string]Class{
 	"AccessDeniedException":                    Fatal,
 	"AccessDenied":                             Fatal,
 	"OptInRequired":                            Fatal,
-	"ForbiddenException":                       Fatal, // the pool's WAF web ACL blocks us
+	"ForbiddenException":                       Fatal, // the pool's WAF web ACL blocks us; not final: resumable once the ACL lets us through
+	"UserPoolTaggingException":                 Fatal, // DescribeUserPool: the pool's tags are broken, the preflight cannot read the pool
 	"FeatureUnavailableInTierException":        Fatal,
 	"UserPoolAddOnNotEnabledException":         Fatal,
 	"UserImportInProgressException":            Fatal,
@@ -423,6 +455,20 @@ func (b Backoff) Delay(attempt int) time.Duration {
 // (the first included) have failed.
 func (b Backoff) Retry(attempts int) bool {
 	return attempts < b.WithDefaults().MaxAttempts
+}
+
+// RetryClass reports whether a call whose last answer was of class c gets
+// another attempt after attempts attempts (the first included): the class
+// must be retried at all, and the budget not spent. A PoolLevel failure's
+// budget is PoolLevelAttempts at most.
+func (b Backoff) RetryClass(c Class, attempts int) bool {
+	if !c.Retry() {
+		return false
+	}
+	if c == PoolLevel && attempts >= PoolLevelAttempts {
+		return false
+	}
+	return b.Retry(attempts)
 }
 
 // Sleep waits for d or until ctx ends, and returns ctx's error in that case.

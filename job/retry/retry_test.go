@@ -78,13 +78,16 @@ func TestClassify(t *testing.T) {
 		{"not authorized", sdkWrap(400, &types.NotAuthorizedException{}), Permanent, "NotAuthorizedException"},
 		{"alias exists", sdkWrap(400, &types.AliasExistsException{}), Permanent, "AliasExistsException"},
 		{"code delivery", sdkWrap(400, &types.CodeDeliveryFailureException{}), Permanent, "CodeDeliveryFailureException"},
-		{"lambda validation", sdkWrap(400, &types.UserLambdaValidationException{}), Permanent, "UserLambdaValidationException"},
-		{"invalid lambda response", sdkWrap(400, &types.InvalidLambdaResponseException{}), Permanent, "InvalidLambdaResponseException"},
+		{"lambda validation", sdkWrap(400, &types.UserLambdaValidationException{}), PoolLevel, "UserLambdaValidationException"},
+		{"invalid lambda response", sdkWrap(400, &types.InvalidLambdaResponseException{}), PoolLevel, "InvalidLambdaResponseException"},
 		{"too many requests", sdkWrap(400, &types.TooManyRequestsException{}), Throttle, "TooManyRequestsException"},
 		{"throttling generic", sdkWrap(400, generic("ThrottlingException")), Throttle, "ThrottlingException"},
 		{"limit exceeded", sdkWrap(400, &types.LimitExceededException{}), LimitExceeded, "LimitExceededException"},
 		{"internal error", sdkWrap(500, &types.InternalErrorException{}), Retryable, "InternalErrorException"},
-		{"unexpected lambda", sdkWrap(400, &types.UnexpectedLambdaException{}), Retryable, "UnexpectedLambdaException"},
+		{"unexpected lambda", sdkWrap(400, &types.UnexpectedLambdaException{}), PoolLevel, "UnexpectedLambdaException"},
+		{"sms role policy", sdkWrap(400, &types.InvalidSmsRoleAccessPolicyException{}), Fatal, "InvalidSmsRoleAccessPolicyException"},
+		{"sms role trust", sdkWrap(400, &types.InvalidSmsRoleTrustRelationshipException{}), Fatal, "InvalidSmsRoleTrustRelationshipException"},
+		{"pool tagging", sdkWrap(400, &types.UserPoolTaggingException{}), Fatal, "UserPoolTaggingException"},
 		{"resource not found", sdkWrap(400, &types.ResourceNotFoundException{}), Fatal, "ResourceNotFoundException"},
 		{"operation not enabled", sdkWrap(400, &types.OperationNotEnabledException{}), Fatal, "OperationNotEnabledException"},
 		{"email role", sdkWrap(400, &types.InvalidEmailRoleAccessPolicyException{}), Fatal, "InvalidEmailRoleAccessPolicyException"},
@@ -194,12 +197,12 @@ func signingErr(err error) error { return &v4.SigningError{Err: err} }
 
 func TestClassString(t *testing.T) {
 	for c, want := range map[Class]string{Permanent: "permanent", Retryable: "retryable", Throttle: "throttle",
-		LimitExceeded: "limit-exceeded", Fatal: "fatal", Class(9): "Class(9)"} {
+		LimitExceeded: "limit-exceeded", Fatal: "fatal", PoolLevel: "pool-level", Class(9): "Class(9)"} {
 		if got := c.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(c), got, want)
 		}
 	}
-	for c, want := range map[Class]bool{Permanent: false, Retryable: true, Throttle: true, LimitExceeded: false, Fatal: false} {
+	for c, want := range map[Class]bool{Permanent: false, Retryable: true, Throttle: true, LimitExceeded: false, Fatal: false, PoolLevel: true} {
 		if c.Retry() != want {
 			t.Errorf("%v.Retry() = %v", c, !want)
 		}
@@ -517,6 +520,14 @@ func TestFinalCode(t *testing.T) {
 		{CodeTimeout, false},
 		{"HTTP503", false},
 		{"HTTP429", false},
+		// Pool-level: a fixed trigger makes the row succeed.
+		{"UnexpectedLambdaException", false},
+		{"InvalidLambdaResponseException", false},
+		{"UserLambdaValidationException", false},
+		// Job-fatal codes stop the job; the rows are sent again.
+		{"ForbiddenException", false},
+		{"OperationNotEnabledException", false},
+		{"InvalidSmsRoleAccessPolicyException", false},
 		{"SomethingNew", false},
 		{"", false},
 	}
