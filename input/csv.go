@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
+
+	"cogpass/report"
 )
 
 // manifestRecord is one CSV row as gocsv maps it, from our own csv.Reader one
@@ -131,14 +133,16 @@ func (r *Reader) nextCSV() (Row, error) {
 			return Row{}, fmt.Errorf("map manifest line %d: %w", line, err)
 		}
 		c := r.mapped[0]
-		row.Username, row.Password, row.AccessToken = c.Username, c.Password, c.AccessToken
+		// A username that cogpass neutralised against spreadsheet formulas
+		// (an export, a report) is read back as the user's name.
+		row.Username, row.Password, row.AccessToken = report.Restore(c.Username), c.Password, c.AccessToken
 		row.PreviousPassword, row.ProposedPassword, row.UserPoolID = c.PreviousPassword, c.ProposedPassword, c.UserPoolID
 		row.Permanent, errs[fPermanent] = parsePermanent(c.Permanent)
 		if strings.Trim(c.ClientMetadata, jsonSpace) != "" {
 			row.ClientMetadata, errs[fClientMetadata] = parseMetadataJSON(c.ClientMetadata)
 		}
 	} else if r.userCol < len(rec) {
-		row.Username = rec[r.userCol]
+		row.Username = report.Restore(rec[r.userCol])
 	}
 	switch {
 	case r.guard.cutAt(line):

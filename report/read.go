@@ -81,9 +81,11 @@ func parseCSVRow(line []byte) (Row, error) {
 		return v
 	}
 	r.Line = int(num(rec[0], "line"))
-	r.Username, r.Action, r.Outcome, r.ErrorCode, r.Message = rec[1], rec[2], Outcome(rec[3]), rec[4], rec[5]
+	// Cells the Writer neutralised against spreadsheet formulas come back
+	// exact.
+	r.Username, r.Action, r.Outcome, r.ErrorCode, r.Message = Restore(rec[1]), rec[2], Outcome(rec[3]), Restore(rec[4]), Restore(rec[5])
 	r.Attempts = int(num(rec[6], "attempts"))
-	r.UserStatus = rec[7]
+	r.UserStatus = Restore(rec[7])
 	r.DurationMS = num(rec[8], "duration_ms")
 	if rec[9] != "" {
 		t, err := time.Parse(time.RFC3339, rec[9])

@@ -108,7 +108,8 @@ type Writer struct {
 // an existing file: a report is the record of a job that touched real users,
 // and overwriting it would lose that record and break --resume.
 func Create(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	// Mode 0600: usernames are often e-mail addresses.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("report %s already exists: refusing to overwrite it (continue that job with --resume, or choose another --report): %w", path, err)
@@ -239,10 +240,11 @@ func (w *Writer) Format() Format { return w.format }
 // survive a crash of the machine). After a failed write every later Write
 // fails too, since the file may now end in a partial row.
 //
-// Fields are written as data: a username starting with = + - @ is not
-// defused against spreadsheet formula injection, because the report is read
-// back by --resume and by scripts that must see the exact value. Operators
-// opening it in a spreadsheet should import it as text.
+// In a CSV report the cells that come from the manifest or the pool
+// (username, error_code, message, user_status) are neutralised against
+// spreadsheet formula injection (see Neutralise); Restore gives the exact
+// value back, and the manifest reader applies it to usernames. A JSON
+// Lines report holds the exact values.
 func (w *Writer) Write(r Row) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -279,13 +281,13 @@ func (w *Writer) Write(r Row) error {
 // cannot contain them and messages lose nothing a reader needs.
 func (w *Writer) appendCSVRow(dst []byte, r *Row) ([]byte, error) {
 	w.rec[0] = strconv.Itoa(r.Line)
-	w.rec[1] = oneLine(r.Username)
+	w.rec[1] = Neutralise(oneLine(r.Username))
 	w.rec[2] = oneLine(r.Action)
 	w.rec[3] = oneLine(string(r.Outcome))
-	w.rec[4] = oneLine(r.ErrorCode)
-	w.rec[5] = oneLine(r.Message)
+	w.rec[4] = Neutralise(oneLine(r.ErrorCode))
+	w.rec[5] = Neutralise(oneLine(r.Message))
 	w.rec[6] = strconv.Itoa(r.Attempts)
-	w.rec[7] = oneLine(r.UserStatus)
+	w.rec[7] = Neutralise(oneLine(r.UserStatus))
 	w.rec[8] = strconv.FormatInt(r.DurationMS, 10)
 	w.rec[9] = formatTime(r.FinishedAt)
 	w.cbuf.Reset()

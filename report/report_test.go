@@ -87,8 +87,8 @@ func TestWriterGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fi.Mode().Perm()&^0o644 != 0 {
-				t.Errorf("mode %v, want at most 0644", fi.Mode().Perm())
+			if fi.Mode().Perm()&^0o600 != 0 {
+				t.Errorf("mode %v, want at most 0600", fi.Mode().Perm())
 			}
 		})
 	}

@@ -174,10 +174,11 @@ func (s *Secrets) Encrypted() bool { return s.age != nil }
 // age files only at the next full chunk or Close (see Secrets). Errors never
 // contain the password.
 //
-// Values are written as data, not defused for spreadsheets: a password may
-// begin with = + - @ (Cognito symbols), and prefixing it would change the
-// password. A mail-merge through a spreadsheet must import the columns as
-// text.
+// The username is neutralised against spreadsheet formula injection (see
+// Neutralise); the password is written exactly, since a prefix would change
+// it. Only generated passwords reach this file, and the generator never
+// starts one with a character a spreadsheet reads as a formula; a password
+// the manifest supplies is never written here.
 func (s *Secrets) Write(line int, username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,7 +190,7 @@ func (s *Secrets) Write(line int, username, password string) error {
 	}
 	// Valid usernames and passwords have no CR/LF; escaping keeps the one
 	// record per line rule that AppendSecrets relies on for invalid ones.
-	s.rec = [3]string{strconv.Itoa(line), oneLine(username), oneLine(password)}
+	s.rec = [3]string{strconv.Itoa(line), Neutralise(oneLine(username)), oneLine(password)}
 	err := s.cw.Write(s.rec[:])
 	if err == nil {
 		s.cw.Flush()

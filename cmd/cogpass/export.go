@@ -20,6 +20,7 @@ import (
 	"cogpass/input"
 	"cogpass/job/quota"
 	"cogpass/job/retry"
+	"cogpass/report"
 )
 
 const exportExample = `Export every user whose temporary password has expired, leaving out the
@@ -214,7 +215,9 @@ func newCSVUsers(w io.Writer) (*csvUsers, error) {
 }
 
 func (c *csvUsers) write(u input.User) error {
-	c.rec[0], c.rec[1], c.rec[2], c.rec[3] = u.Username, u.Status, strconv.FormatBool(u.Enabled), u.Email
+	// Cells from the pool are neutralised against spreadsheet formula
+	// injection; the manifest reader restores usernames (report.Restore).
+	c.rec[0], c.rec[1], c.rec[2], c.rec[3] = report.Neutralise(u.Username), report.Neutralise(u.Status), strconv.FormatBool(u.Enabled), report.Neutralise(u.Email)
 	c.rec[4], c.rec[5] = strconv.FormatBool(u.EmailVerified), strconv.FormatBool(u.PhoneNumberVerified)
 	c.rec[6], c.rec[7] = exportTime(u.Created), exportTime(u.LastModified)
 	return c.w.Write(c.rec)

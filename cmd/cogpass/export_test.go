@@ -21,6 +21,7 @@ import (
 	"cogpass/emulator"
 	"cogpass/job/policy"
 	"cogpass/job/quota"
+	"cogpass/report"
 )
 
 const exportPool = "us-east-1_Export"
@@ -617,5 +618,67 @@ func TestBuildSelection(t *testing.T) {
 				t.Errorf("filter %q status %q, want %q %q", sel.serverFilter, sel.status, tt.wantFilter, tt.wantStatus)
 			}
 		})
+	}
+}
+
+// TestExportNeutralisesFormulas: cells from the pool that a spreadsheet
+// would read as a formula are prefixed with a quote in a CSV export (mode
+// 0600), and the export used as a manifest still names the same users: a
+// reset from it reaches them.
+func TestExportNeutralisesFormulas(t *testing.T) {
+	e := newExportEnv(t, 0, emulator.Options{}, nil)
+	names := []string{"=cmd", "+1", "@admin", "-x", "'=q"}
+	for _, n := range names {
+		if err := e.srv.AddUser(exportPool, emulator.SeedUser{Username: n, Status: emulator.StatusConfirmed, Email: "=x@example.com", EmailVerified: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "users.csv")
+	if code, _, stderr := e.export(t, "--output", manifest); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	fi, err := os.Stat(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("export mode %v, want 0600", fi.Mode().Perm())
+	}
+	for _, r := range readCSVFile(t, manifest) {
+		for _, c := range []string{"username", "email"} {
+			if v := r[c]; v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				t.Errorf("%s cell %q starts a formula", c, v)
+			}
+		}
+	}
+	code, _, stderr := cli(t, "reset", "--user-pool-id", exportPool, "--endpoint-url", e.url, "--manifest", manifest, "--yes", "--rate", "1000")
+	if code != 0 {
+		t.Fatalf("reset: exit %d: %s", code, stderr)
+	}
+	reset := map[string]bool{}
+	if err := report.ReadRows(manifest+".report.csv", func(r report.Row) error {
+		reset[r.Username] = r.Outcome == report.Succeeded && r.UserStatus == emulator.StatusResetRequired
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !reset[n] {
+			t.Errorf("user %q was not reset", n)
+		}
+	}
+	rows := readCSVFile(t, manifest+".report.csv")
+	for _, r := range rows {
+		if v := r["username"]; v != "" && strings.ContainsRune("=+-@", rune(v[0])) {
+			t.Errorf("report username cell %q starts a formula", v)
+		}
+	}
+	fi, err = os.Stat(manifest + ".report.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v, want 0600", fi.Mode().Perm())
 	}
 }

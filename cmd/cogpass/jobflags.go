@@ -701,7 +701,7 @@ func writeSummaryJSON(path string, s *job.Summary, runErr error) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return os.WriteFile(path, append(data, '\n'), 0o600) // like the report: it may name users
 }
 
 // noSecrets is the secrets file of a job that generates no password.
