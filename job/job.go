@@ -102,6 +102,9 @@ type Config struct {
 	// checks, or a policy file).
 	Policy         *policy.Policy
 	PasswordLength int
+	// PasswordSymbols, when set, restricts generated passwords' symbols
+	// to this set (--password-symbols); nil draws from policy.Symbols.
+	PasswordSymbols *string
 
 	// Plan is the preflight's finding; rows it names as duplicates fail
 	// without a call.

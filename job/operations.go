@@ -432,6 +432,9 @@ func (r *runner) loadPool(id string) (*pool, error) {
 		p.policy, p.email = PolicyFromPool(out.UserPool)
 	}
 	gen, err := policy.NewGenerator(p.policy, r.cfg.PasswordLength)
+	if err == nil && r.cfg.PasswordSymbols != nil {
+		gen, err = gen.WithSymbols(*r.cfg.PasswordSymbols)
+	}
 	if err != nil {
 		r.stop(&Fatal{Err: fmt.Errorf("pool %s: %w", id, err)})
 		return nil, errStopped

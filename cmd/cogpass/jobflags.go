@@ -58,6 +58,7 @@ type jobFlags struct {
 	offline          bool
 	policyFile       string
 	passwordLength   int
+	passwordSymbols  *string
 	maxAttempts      int
 	backoffBase      time.Duration
 	backoffCap       time.Duration
@@ -97,6 +98,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 		fs.Var(&f.recipients, "secrets-recipient", "age recipient (age1...) to encrypt the secrets file to (repeatable)")
 		fs.StringVar(&f.recipientsFile, "secrets-recipients-file", "", "file of age recipients, one per line, to encrypt the secrets file to")
 		fs.IntVar(&f.passwordLength, "password-length", 0, "length of generated passwords (default: the pool's minimum, at least 16)")
+		fs.Func("password-symbols", "draw generated passwords' symbols from `SET` only, e.g. '!#%' for a mail-merge that chokes on quotes (default: every symbol Cognito accepts)", f.setPasswordSymbols)
 	}
 	op, _ := quota.Lookup(cmd.Operation())
 	def := quota.DefaultRPS[op.Category] * quota.DefaultShare
@@ -357,6 +359,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		Offline:          f.offline,
 		Policy:           pol,
 		PasswordLength:   f.passwordLength,
+		PasswordSymbols:  f.passwordSymbols,
 		IncludeFederated: f.includeFederated,
 		ReadRate:         f.readRate,
 		CheckFederated:   cmd != job.Change,

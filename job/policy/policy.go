@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -126,9 +127,11 @@ func (p Policy) GeneratedLength(requested int) (int, error) {
 // Generator draws passwords that satisfy a policy from crypto/rand. It is
 // safe for concurrent use.
 type Generator struct {
-	policy Policy
-	length int
-	gen    *password.Generator
+	policy  Policy
+	length  int
+	symbols string // the symbols drawn from; "" for none
+	random  io.Reader
+	gen     *password.Generator
 }
 
 // NewGenerator returns a generator of passwords of the given length (0 for
@@ -142,17 +145,68 @@ func newGenerator(p Policy, length int, random io.Reader) (*Generator, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := &Generator{policy: p, length: n, random: random}
+	if err := g.draw(Symbols); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// draw sets the symbols the generator draws from.
+func (g *Generator) draw(symbols string) error {
+	set := symbols
+	if set == "" {
+		set = "!" // go-password takes "" for its own set; no symbol is drawn anyway
+	}
 	gen, err := password.NewGenerator(&password.GeneratorInput{
 		LowerLetters: password.LowerLetters,
 		UpperLetters: password.UpperLetters,
 		Digits:       password.Digits,
-		Symbols:      Symbols,
-		Reader:       random,
+		Symbols:      set,
+		Reader:       g.random,
 	})
 	if err != nil {
+		return err
+	}
+	g.symbols, g.gen = symbols, gen
+	return nil
+}
+
+// CheckSymbolSet checks a --password-symbols set: every character must be
+// one of the symbols Cognito accepts (Symbols), listed in the developer
+// guide's "Password requirements" (user-pool-settings-passwords.html).
+func CheckSymbolSet(set string) error {
+	for _, r := range set {
+		if r >= utf8.RuneSelf || !strings.ContainsRune(Symbols, r) {
+			return fmt.Errorf("%q is not a symbol Cognito accepts (%s)", r, Symbols)
+		}
+	}
+	return nil
+}
+
+// WithSymbols returns a generator like g that draws its symbols from set
+// only (for mail-merge templates that choke on quotes, commas or
+// backslashes). The set must pass CheckSymbolSet; an empty set draws no
+// symbol, which a policy that requires symbols refuses.
+func (g *Generator) WithSymbols(set string) (*Generator, error) {
+	if err := CheckSymbolSet(set); err != nil {
 		return nil, err
 	}
-	return &Generator{policy: p, length: n, gen: gen}, nil
+	if set == "" && g.policy.RequireSymbols {
+		return nil, fmt.Errorf("the pool's password policy requires symbols, and the symbol set is empty")
+	}
+	// Distinct characters only, so that each is drawn as often.
+	var uniq []rune
+	for _, r := range set {
+		if !slices.Contains(uniq, r) {
+			uniq = append(uniq, r)
+		}
+	}
+	c := *g
+	if err := c.draw(string(uniq)); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // Length is the length of the passwords the generator draws.
@@ -170,16 +224,33 @@ func (g *Generator) Generate() (string, error) {
 	// A quarter of digits and symbols each (at least one) keeps the
 	// password strong and makes a miss on those classes impossible.
 	n := max(1, g.length/4)
+	nSymbols := n
+	if g.symbols == "" {
+		nSymbols = 0
+	}
 	for range maxDraws {
-		pw, err := g.gen.Generate(g.length, n, n, false, true)
+		pw, err := g.gen.Generate(g.length, n, nSymbols, false, true)
 		if err != nil {
 			return "", fmt.Errorf("generate password: %w", err)
+		}
+		// A password starting with = + - or @ is read as a formula by a
+		// spreadsheet that opens the secrets file (OWASP CSV injection), and
+		// the secrets file must hold it exactly: such a draw is drawn again
+		// (about one in 30 at 16 characters).
+		if formulaStart(pw[0]) {
+			continue
 		}
 		if g.policy.Check(pw) == nil && CheckField(pw) == nil {
 			return pw, nil
 		}
 	}
 	return "", fmt.Errorf("generate password: no draw of %d satisfied the policy", maxDraws)
+}
+
+// formulaStart reports whether a spreadsheet reads a cell starting with c
+// as a formula.
+func formulaStart(c byte) bool {
+	return c == '=' || c == '+' || c == '-' || c == '@'
 }
 
 // Parse reads a password policy from JSON: what `aws cognito-idp

@@ -247,6 +247,8 @@ func TestGenerateMillion(t *testing.T) {
 							bad = "wrong length"
 						case strings.ContainsFunc(pw, func(r rune) bool { return !strings.ContainsRune(allowed, r) }):
 							bad = "character outside the allowed set"
+						case strings.ContainsAny(pw[:1], "=+-@"):
+							bad = "starts with a character a spreadsheet reads as a formula"
 						}
 						if bad != "" && failures.Add(1) <= 5 {
 							// Never print the password itself.
@@ -313,5 +315,76 @@ func TestParse(t *testing.T) {
 		if !tt.wantErr && got != want {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, want)
 		}
+	}
+}
+
+// TestWithSymbols draws many passwords from a restricted symbol set: every
+// symbol is from the set, the policy still holds, none starts a formula.
+func TestWithSymbols(t *testing.T) {
+	for _, tc := range []struct {
+		name, set string
+		policy    Policy
+	}{
+		{"two symbols", "!#", Default()},
+		{"formula characters only", "=+-@", Default()},
+		{"repeated", "!!!", Default()},
+		{"none, symbols not required", "", Policy{MinimumLength: 8, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := NewGenerator(tc.policy, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err = g.WithSymbols(tc.set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 20_000
+			if testing.Short() {
+				n /= 20
+			}
+			seen := map[rune]bool{}
+			for range n {
+				pw, err := g.Generate()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tc.policy.Check(pw); err != nil {
+					t.Fatalf("draw breaks the policy: %v", err)
+				}
+				if strings.ContainsAny(pw[:1], "=+-@") {
+					t.Fatal("draw starts with a formula character")
+				}
+				for _, r := range pw {
+					if strings.ContainsRune(Symbols, r) {
+						if !strings.ContainsRune(tc.set, r) {
+							t.Fatalf("symbol %q is not in the set %q", r, tc.set)
+						}
+						seen[r] = true
+					}
+				}
+			}
+			for _, r := range tc.set {
+				if !seen[r] {
+					t.Errorf("symbol %q of the set never drawn", r)
+				}
+			}
+		})
+	}
+}
+
+func TestWithSymbolsRefuses(t *testing.T) {
+	g, err := NewGenerator(Default(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.WithSymbols("!a"); err == nil || !strings.Contains(err.Error(), `'a' is not a symbol`) {
+		t.Errorf("a letter in the set: %v", err)
+	}
+	if _, err := g.WithSymbols("!é"); err == nil {
+		t.Error("a non-ASCII character in the set is accepted")
+	}
+	if _, err := g.WithSymbols(""); err == nil || !strings.Contains(err.Error(), "requires symbols") {
+		t.Errorf("an empty set for a policy that requires symbols: %v", err)
 	}
 }
