@@ -93,7 +93,7 @@ func TestThrottleSharedCategory(t *testing.T) {
 
 // TestPerUserWriteLimit: Cognito's fixed ten writes per second per user.
 func TestPerUserWriteLimit(t *testing.T) {
-	e := newEnv(t, emulator.Options{Quota: quota.Rates{quota.UserUpdate: 10_000}})
+	e := newEnv(t, emulator.Options{Quota: quota.Rates{quota.UserAccountRecovery: 10_000}})
 	e.add(t, emulator.SeedUser{Username: "hot"})
 	e.add(t, emulator.SeedUser{Username: "cold"})
 	start := time.Now()

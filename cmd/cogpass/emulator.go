@@ -56,7 +56,7 @@ Runs a local, in-memory Amazon Cognito user pools endpoint (AWS JSON 1.1) for
 demos, tests and rehearsals. Point cogpass or the AWS CLI at it with
 --endpoint-url. Example:
 
-  cogpass emulator --listen 127.0.0.1:9229 --seed-users 1000 --quota UserUpdate=25 --latency 60ms --latency-jitter 20ms
+  cogpass emulator --listen 127.0.0.1:9229 --seed-users 1000 --quota UserAccountRecovery=30 --latency 60ms --latency-jitter 20ms
 
 Flags:
 `)

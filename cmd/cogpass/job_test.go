@@ -317,7 +317,7 @@ func TestDryRunLeavesThePoolUntouched(t *testing.T) {
 
 func TestThrottledRunStillSucceeds(t *testing.T) {
 	// The pool's account allows 20 calls/s; cogpass is told 400.
-	rates := quota.Rates{quota.UserUpdate: 20}
+	rates := quota.Rates{quota.UserAccountRecovery: 20}
 	e := newJobEmulator(t, 60, emulator.Options{Quota: rates, PerUserWriteRPS: -1})
 	manifest := writeManifest(t, 60)
 	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url,

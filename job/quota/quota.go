@@ -48,11 +48,16 @@ type Op struct {
 // Operations maps an API operation name to its category. Operations that are
 // not listed (pool and client management) are not paced or throttled.
 //
-// AdminSetUserPassword: sources disagree between UserUpdate (25/s) and
-// UserAccountRecovery (30/s); it stays in the stricter UserUpdate until
-// confirmed.
+// AdminSetUserPassword is in UserAccountRecovery: Cognito's quota table
+// (developer guide, "Quotas in Amazon Cognito",
+// https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html)
+// describes that category as the operations that "recover a user's account
+// or change or update a user's password", and UserUpdate as those that
+// manage users and their attributes. A set job thus shares one bucket with
+// reset jobs and with the app's ForgotPassword, ConfirmForgotPassword and
+// ChangePassword.
 var Operations = map[string]Op{
-	"AdminSetUserPassword":        {UserUpdate, 1},
+	"AdminSetUserPassword":        {UserAccountRecovery, 1},
 	"AdminResetUserPassword":      {UserAccountRecovery, 1},
 	"ChangePassword":              {UserAccountRecovery, 1},
 	"ForgotPassword":              {UserAccountRecovery, 1},

@@ -53,3 +53,19 @@ func TestEveryOperationHasAKnownCategory(t *testing.T) {
 
 func with(r Rates, c Category, v float64) Rates { r[c] = v; return r }
 func without(r Rates, c Category) Rates         { delete(r, c); return r }
+
+// TestPasswordOperationsShareUserAccountRecovery: the operations that set,
+// reset or change a password draw on one category (Cognito's quota table:
+// UserAccountRecovery covers the operations that "recover a user's account
+// or change or update a user's password").
+func TestPasswordOperationsShareUserAccountRecovery(t *testing.T) {
+	for _, name := range []string{"AdminSetUserPassword", "AdminResetUserPassword", "ChangePassword", "ForgotPassword", "ConfirmForgotPassword"} {
+		op, ok := Lookup(name)
+		if !ok || op.Category != UserAccountRecovery || op.Cost != 1 {
+			t.Errorf("%s: %+v (listed: %v), want UserAccountRecovery at cost 1", name, op, ok)
+		}
+	}
+	if got := DefaultRPS[UserAccountRecovery] * DefaultShare; got != 24 {
+		t.Errorf("default --rate for a set job = %v, want 24 (80%% of 30/s)", got)
+	}
+}
