@@ -29,55 +29,88 @@ import (
 
 // Environment set by scripts/conformance.sh.
 const (
-	envURL    = "COGNITO_LOCAL_URL"  // http://127.0.0.1:PORT of a running cognito-local
-	envBin    = "COGPASS_BIN"        // absolute path of the cogpass binary under test
-	envTarget = "CONFORMANCE_TARGET" // what runs at COGNITO_LOCAL_URL: cognito-local (default) or cogpass-emulator
+	// envBackends lists the running endpoints, space-separated NAME=URL
+	// pairs: cognito-local=http://127.0.0.1:P1 moto=http://127.0.0.1:P2
+	// cogpass-emulator=http://127.0.0.1:P3. Every test runs once per
+	// backend, as a subtest named after it.
+	envBackends = "CONFORMANCE_BACKENDS"
+	envBin      = "COGPASS_BIN" // absolute path of the cogpass binary under test
 )
 
 // The endpoints the suite knows. Where they answer differently (see
-// docs/conformance.md) the steps expect each one's own answer exactly, so
-// that a new cognito-local version that changes one is noticed. Against
-// cogpass's own emulator the suite is a cross-check: the same steps, with
-// Cognito's answers.
+// docs/conformance.md) the tests expect each one's own answer exactly, so
+// that a new version that changes one is noticed. Against cogpass's own
+// emulator the suite is a cross-check: the same steps, with Cognito's
+// answers.
 const (
 	targetCognitoLocal = "cognito-local"
+	targetMoto         = "moto"
 	targetEmulator     = "cogpass-emulator"
 )
 
+// backend is one running endpoint and the counting proxy in front of it.
+type backend struct {
+	name, url string
+	proxy     *countingProxy
+}
+
 var (
-	cognitoURL string // the endpoint itself: the tests' own SDK calls go here
+	backends   []*backend
 	cogpassBin string
-	target     string
+
+	// The backend under test. The per-backend subtests run one after the
+	// other (never in parallel), and forEachBackend points these at the
+	// backend of the running one.
+	cognitoURL string         // the endpoint itself: the tests' own SDK calls go here
+	target     string         // its name: targetCognitoLocal, ...
 	proxy      *countingProxy // cogpass's calls go through it, to be counted
 )
 
 func TestMain(m *testing.M) {
-	cognitoURL, cogpassBin, target = os.Getenv(envURL), os.Getenv(envBin), os.Getenv(envTarget)
-	if cognitoURL == "" || cogpassBin == "" {
+	cogpassBin = os.Getenv(envBin)
+	list := strings.Fields(os.Getenv(envBackends))
+	if len(list) == 0 || cogpassBin == "" {
 		// Never a silent pass: without a server there is nothing to test.
-		fmt.Fprintf(os.Stderr, "conformance: %s and %s must be set; run 'make conformance' (scripts/conformance.sh), which installs and starts cognito-local\n", envURL, envBin)
-		os.Exit(1)
-	}
-	if target == "" {
-		target = targetCognitoLocal
-	}
-	if target != targetCognitoLocal && target != targetEmulator {
-		fmt.Fprintf(os.Stderr, "conformance: %s=%q: want %s or %s\n", envTarget, target, targetCognitoLocal, targetEmulator)
+		fmt.Fprintf(os.Stderr, "conformance: %s and %s must be set; run 'make conformance' (scripts/conformance.sh), which installs and starts the backends\n", envBackends, envBin)
 		os.Exit(1)
 	}
 	if _, err := os.Stat(cogpassBin); err != nil {
 		fmt.Fprintf(os.Stderr, "conformance: %s=%s: %v\n", envBin, cogpassBin, err)
 		os.Exit(1)
 	}
-	var err error
-	proxy, err = startProxy(cognitoURL)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "conformance: start the counting proxy: %v\n", err)
-		os.Exit(1)
+	for _, kv := range list {
+		name, u, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok || u == "":
+			fmt.Fprintf(os.Stderr, "conformance: %s: %q is not NAME=URL\n", envBackends, kv)
+			os.Exit(1)
+		case name != targetCognitoLocal && name != targetMoto && name != targetEmulator:
+			fmt.Fprintf(os.Stderr, "conformance: %s: backend %q: want %s, %s or %s\n", envBackends, name, targetCognitoLocal, targetMoto, targetEmulator)
+			os.Exit(1)
+		}
+		p, err := startProxy(u)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "conformance: start the counting proxy for %s: %v\n", name, err)
+			os.Exit(1)
+		}
+		backends = append(backends, &backend{name: name, url: u, proxy: p})
 	}
 	code := m.Run()
-	proxy.close()
+	for _, b := range backends {
+		b.proxy.close()
+	}
 	os.Exit(code)
+}
+
+// forEachBackend runs fn as a subtest per backend, one after the other,
+// with cognitoURL, target and proxy pointing at it.
+func forEachBackend(t *testing.T, fn func(t *testing.T)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			cognitoURL, target, proxy = b.url, b.name, b.proxy
+			fn(t)
+		})
+	}
 }
 
 // newClient is the tests' own SDK client, straight to cognito-local (not

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# make conformance: run the real cogpass binary against cognito-local
-# (https://github.com/jagregory/cognito-local), an emulator nobody on this
-# project wrote, to catch the places where cogpass only works because our
-# own emulator agrees with it. See docs/conformance.md.
+# make conformance: run the real cogpass binary, and the behaviour scenarios
+# of issue 15, against two Cognito emulators nobody on this project wrote --
+# cognito-local (https://github.com/jagregory/cognito-local) and moto's
+# cognito-idp backend (https://github.com/getmoto/moto) -- and against
+# cogpass's own emulator, to catch the places where cogpass only works
+# because our own emulator agrees with it. See docs/conformance.md.
 #
-# Steps: install the pinned cognito-local with npm ci into .cache/, start it
-# on a free loopback port in a throw-away directory, run the Go tests of
-# ./conformance (build tag "conformance") against it, stop it. It never
-# passes silently: a missing tool, a failed install or a server that does
-# not come up is a failure with a message.
+# Steps: install the pinned cognito-local with npm ci into .cache/, check
+# that moto is installed, start cognito-local, moto and `cogpass emulator`
+# each on a free loopback port in a process group of its own, wait until
+# each answers, run the Go tests of ./conformance (build tag "conformance")
+# against the three (one subtest per backend), stop them. It never passes
+# silently: a missing tool, a failed install or a server that does not come
+# up is a failure with a message.
 set -euo pipefail
 
 bin=${1:-bin/cogpass}
@@ -18,6 +22,7 @@ lockdir=conformance/npm
 cache=.cache/cognito-local
 start_js=$cache/node_modules/cognito-local/lib/bin/start.js
 want_version=5.3.0
+want_moto=5.2.1
 
 say() { printf 'conformance: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -80,24 +85,40 @@ else
 fi
 [ -f "$start_js" ] || die "$start_js is missing after the install"
 
-# --- start it ---------------------------------------------------------------
+# --- moto ------------------------------------------------------------------
+# moto is a Python package; its server (python3 -m moto.server) needs the
+# "server" extra (flask). It is not installed here: a missing or different
+# moto is a failure with the command that installs the pinned one.
+command -v python3 >/dev/null || die "python3 is needed to run moto; install python3 and moto[server]==$want_moto"
+moto_version=$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || true)
+[ -n "$moto_version" ] || die "moto is not installed: python3 -m pip install 'moto[server]==$want_moto'"
+[ "$moto_version" = "$want_moto" ] ||
+  die "moto $moto_version is installed, the suite's expectations are for $want_moto: python3 -m pip install 'moto[server]==$want_moto'"
+python3 -c 'import flask' 2>/dev/null || die "moto's server needs flask: python3 -m pip install 'moto[server]==$want_moto'"
+
+# --- start the servers -----------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/cogpass-conformance.XXXXXX")
-server_pid=
+pids=()   # process-group leaders started here (setsid), ended on exit
 cleanup() {
   code=$?
-  if [ -n "$server_pid" ]; then
+  for pid in "${pids[@]}"; do
     # Its own session and process group (setsid): end the whole group.
-    kill -TERM -- "-$server_pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
     for _ in $(seq 50); do
-      kill -0 -- "-$server_pid" 2>/dev/null || break
+      kill -0 -- "-$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL -- "-$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  if [ "$code" -ne 0 ] && [ -f "$work/cognito-local.log" ]; then
-    say "last lines of the cognito-local log:"
-    tail -n 15 "$work/cognito-local.log" >&2 || true
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "$code" -ne 0 ]; then
+    for log in "$work"/*.log; do
+      [ -f "$log" ] || continue
+      say "last lines of $(basename "$log"):"
+      tail -n 15 "$log" >&2 || true
+    done
   fi
   rm -rf "$work"
   exit "$code"
@@ -113,51 +134,73 @@ trap 'exit 143' TERM
 # CreateUserPool request cannot take that away (the request is merged over
 # the defaults). Real Cognito pools have plain usernames unless asked, so
 # the configuration turns the default off.
-mkdir -p "$work/.cognito"
-printf '{"UserPoolDefaults":{"UsernameAttributes":[]}}\n' >"$work/.cognito/config.json"
+mkdir -p "$work/cognito-local/.cognito" "$work/moto" "$work/cogpass-emulator"
+printf '{"UserPoolDefaults":{"UsernameAttributes":[]}}\n' >"$work/cognito-local/.cognito/config.json"
 
 free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-t=$(now)
-url=
-for try in 1 2 3; do
-  port=$(free_port)
-  # PORT and HOST are what cognito-local reads (src/server/config.ts).
-  # setsid: a session and process group of its own, so that cleanup can
-  # end everything it started.
-  (cd "$work" && PORT=$port HOST=127.0.0.1 exec setsid node "$root/$start_js") >"$work/cognito-local.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 150); do
-    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/health" 2>/dev/null; then
-      url=http://127.0.0.1:$port
-      break
+# start NAME READY_PATH CMD...: start CMD (which reads $PORT) in
+# $work/NAME, in a session and process group of its own (setsid, so that
+# cleanup ends everything it started), on a free loopback port; wait until
+# GET http://127.0.0.1:PORT/READY_PATH answers with any HTTP status; retry
+# on another port if the chosen one was taken meanwhile. Sets $url.
+start() {
+  local name=$1 ready=$2 t pid
+  shift 2
+  t=$(now)
+  url=
+  for try in 1 2 3; do
+    port=$(free_port)
+    (cd "$work/$name" && PORT=$port exec setsid "$@") >"$work/$name.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 300); do
+      code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/$ready" 2>/dev/null || true)
+      if [ -n "$code" ] && [ "$code" != 000 ]; then
+        url=http://127.0.0.1:$port
+        break
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    [ -n "$url" ] && break
+    if grep -qiE 'EADDRINUSE|address already in use' "$work/$name.log" 2>/dev/null; then
+      say "$name: port $port was taken meanwhile; trying another (attempt $try)"
+      kill -KILL -- "-$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      continue
     fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
+    die "$name did not answer on http://127.0.0.1:$port/$ready within 30s"
   done
-  [ -n "$url" ] && break
-  if grep -q EADDRINUSE "$work/cognito-local.log" 2>/dev/null; then
-    say "port $port was taken meanwhile; trying another (attempt $try)"
-    kill -KILL -- "-$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-    continue
-  fi
-  die "cognito-local did not answer on http://127.0.0.1:$port/health within 15s"
-done
-[ -n "$url" ] || die "cognito-local could not get a free port"
-[ "$(ps -o pgid= -p "$server_pid" | tr -d ' ')" = "$server_pid" ] ||
-  die "cognito-local is not the leader of its own process group; cleanup could leave it behind"
-say "cognito-local $want_version listening on $url (pid $server_pid, up in $(since "$t"))"
+  [ -n "$url" ] || die "$name could not get a free port"
+  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] ||
+    die "$name is not the leader of its own process group; cleanup could leave it behind"
+  say "$name listening on $url (pid $pid, up in $(since "$t"))"
+}
+
+# PORT and HOST are what cognito-local reads (src/server/config.ts).
+start cognito-local health env HOST=127.0.0.1 node "$root/$start_js"
+local_url=$url
+# moto answers GET /moto-api/ (its dashboard) once flask serves.
+start moto moto-api/ sh -c 'exec python3 -m moto.server -H 127.0.0.1 -p "$PORT"'
+moto_url=$url
+# --quota off: the scenarios measure answers, not pacing. One pool is
+# created at start; the scenarios make their own with CreateUserPool.
+# The seed manifest gives its pool (us-east-1_Demo) the users no API call
+# can make: EXTERNAL_PROVIDER, and UNCONFIRMED (it has no SignUp).
+start cogpass-emulator "" sh -c 'exec "$0" emulator --listen "127.0.0.1:$PORT" --quota off --seed-manifest "$1"' \
+  "$bin" "$root/conformance/testdata/emulator-seed.csv"
+emu_url=$url
 
 # --- the tests --------------------------------------------------------------
 t=$(now)
-say "go test -tags conformance ./conformance/ against $url with $bin"
+backends="cognito-local=$local_url moto=$moto_url cogpass-emulator=$emu_url"
+say "go test -tags conformance ./conformance/ against $backends with $bin"
 status=0
-CONFORMANCE_TARGET=cognito-local COGNITO_LOCAL_URL=$url COGPASS_BIN=$bin \
-  ${GO:-go} test -tags conformance -count=1 -timeout 4m -v ./conformance/ || status=$?
+CONFORMANCE_BACKENDS=$backends COGPASS_BIN=$bin \
+  ${GO:-go} test -tags conformance -count=1 -timeout 8m -v ${CONFORMANCE_RUN:+-run "$CONFORMANCE_RUN"} ./conformance/ || status=$?
 say "tests took $(since "$t"); whole run $(since "$t0")"
 [ "$status" -eq 0 ] || die "conformance tests failed (exit $status)"
 say "PASS"
