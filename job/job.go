@@ -105,6 +105,11 @@ type Config struct {
 	// PasswordSymbols, when set, restricts generated passwords' symbols
 	// to this set (--password-symbols); nil draws from policy.Symbols.
 	PasswordSymbols *string
+	// CaseSensitive, when set, is the pools' username case rule instead of
+	// what DescribeUserPool says (an offline check reads it from the policy
+	// file). Unset with no pool to ask, usernames are case-sensitive, the
+	// API's default.
+	CaseSensitive *bool
 
 	// Plan is the preflight's finding; rows it names as duplicates fail
 	// without a call.

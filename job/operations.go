@@ -158,6 +158,15 @@ func (r *runner) process(row input.Row) {
 			r.done(out, start)
 			return
 		}
+		// Cognito answered with the user's own username, whatever alias,
+		// sub or letter case the row named it by: a user already sent by
+		// another row is not sent again.
+		if first, dup := r.resolvedTwice(row, poolID, aws.ToString(user.Username)); dup {
+			out.Outcome, out.ErrorCode = report.Failed, CodeDuplicateUser
+			out.Message = duplicateMessage(row.Line, first, aws.ToString(user.Username), r.cfg.DryRun)
+			r.done(out, start)
+			return
+		}
 	}
 
 	if r.cfg.DryRun {
@@ -364,6 +373,8 @@ type pool struct {
 	policy policy.Policy
 	gen    *policy.Generator
 	email  string // EmailSendingAccount
+	// caseSensitive is the pool's username case rule (identity.go).
+	caseSensitive bool
 }
 
 // pools reads each pool's policy once, on first use, however many workers
@@ -400,7 +411,7 @@ func (ps *pools) get(id string) (*pool, error) {
 }
 
 func (r *runner) loadPool(id string) (*pool, error) {
-	p := &pool{}
+	p := &pool{caseSensitive: true}
 	switch {
 	case r.cfg.Policy != nil:
 		p.policy = *r.cfg.Policy
@@ -430,6 +441,7 @@ func (r *runner) loadPool(id string) (*pool, error) {
 			return nil, fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)
 		}
 		p.policy, p.email = PolicyFromPool(out.UserPool)
+		p.caseSensitive = PoolCaseSensitive(out.UserPool)
 	}
 	gen, err := policy.NewGenerator(p.policy, r.cfg.PasswordLength)
 	if err == nil && r.cfg.PasswordSymbols != nil {

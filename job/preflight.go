@@ -48,8 +48,8 @@ func (p *Plan) duplicateOf(line int) (int, bool) {
 // Preflight reads every row once, with no write call: it validates each
 // row and each supplied password against its pool's policy (reading the
 // policy, unless cfg.Policy is given), and finds users named twice in the
-// same pool. Usernames are compared without letter case, as Cognito does by
-// default. It keeps 12 bytes a row, so a million rows take 12 MB.
+// same pool, by the pool's case rule (identity.go). It keeps 12 bytes a
+// row, so a million rows take 12 MB.
 func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, error) {
 	r, err := newRunner(ctx, cfg, api)
 	if err != nil {
@@ -92,11 +92,8 @@ func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, erro
 			problem(Problem{row.Line, row.Username, bad.code, bad.message})
 			continue
 		}
-		pool := row.UserPoolID
-		if pool == "" {
-			pool = cfg.UserPoolID
-		}
-		users.add(maphash.String(seed, pool+"\x00"+strings.ToLower(row.Username)), row.Line)
+		pool := r.rowPool(row)
+		users.add(userKey(seed, pool, row.Username, r.caseSensitive(pool)), row.Line)
 	}
 	plan.duplicates = users.duplicates()
 	if len(plan.duplicates) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"strings"
@@ -64,6 +65,10 @@ type runner struct {
 	limitExceeded atomic.Int64
 	reportMu      sync.Mutex
 	reportErr     error
+
+	// seen holds the users already sent (see identity.go), hashed with seed.
+	seed maphash.Seed
+	seen seenSet
 }
 
 // Run runs the job to the end of rows, or until it is stopped by ctx or a
@@ -189,6 +194,7 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 		log:     cfg.Logger,
 		stats:   newStats(),
 		latency: pacing.NewLatency(),
+		seed:    maphash.MakeSeed(),
 	}
 	r.pools.r = r
 	jobCtx, stop := context.WithCancelCause(ctx)
@@ -255,6 +261,18 @@ func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 				Message: fmt.Sprintf("line %d: %v", row.Line, row.Err),
 			})
 			continue
+		}
+		if r.cfg.Plan == nil {
+			// No preflight (a dry run, a manifest on stdin): find the rows
+			// naming a user again here, in manifest order, as it would.
+			if first, dup := r.spelledTwice(row); dup {
+				r.finish(report.Row{
+					Line: row.Line, Username: row.Username, Action: r.action(row),
+					Outcome: report.Failed, ErrorCode: CodeDuplicateUser,
+					Message: duplicateMessage(row.Line, first, "", r.cfg.DryRun),
+				})
+				continue
+			}
 		}
 		select {
 		case queue <- row:

@@ -1,0 +1,134 @@
+package job
+
+import (
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"cogpass/input"
+)
+
+// Who is a user. Two rows name the same user when, in the same pool, their
+// usernames are equal under the pool's case rule, or when Cognito resolves
+// them (through an alias, the sub, or another letter case) to the same
+// canonical username, which AdminGetUser returns.
+//
+// The case rule is the pool's UsernameConfiguration.CaseSensitive. The API
+// reference gives true ("users must sign in using the exact capitalization
+// of their given username") as the default value, and a pool made before
+// the setting existed has no UsernameConfiguration at all, so a missing
+// setting means case-sensitive:
+// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UsernameConfigurationType.html
+// With false, Cognito folds the case of the username and of the
+// preferred_username and email aliases.
+
+// PoolCaseSensitive reads a pool's case rule as DescribeUserPool returns
+// it: nil (no UsernameConfiguration, or no CaseSensitive) is case-sensitive.
+func PoolCaseSensitive(up *types.UserPoolType) bool {
+	if up == nil || up.UsernameConfiguration == nil || up.UsernameConfiguration.CaseSensitive == nil {
+		return true
+	}
+	return *up.UsernameConfiguration.CaseSensitive
+}
+
+// userKey is the hash under which a row's user is remembered: its pool and
+// its username as the pool's case rule compares it.
+func userKey(seed maphash.Seed, pool, username string, caseSensitive bool) uint64 {
+	if !caseSensitive {
+		username = strings.ToLower(username)
+	}
+	return maphash.String(seed, pool+"\x00"+username)
+}
+
+// canonicalKey is the hash of a user as Cognito resolved it: its pool and
+// the username AdminGetUser answered with, which is the same whatever
+// alias, sub or letter case the row used.
+func canonicalKey(seed maphash.Seed, pool, username string) uint64 {
+	return maphash.String(seed, pool+"\x01"+username)
+}
+
+// seenSet remembers, for each user a job has sent, the line that named it
+// first. It keeps a 64-bit hash and a line, never a username: about 20
+// bytes a user in a Go map, 20 MB for a million. Two different users share
+// a hash with a chance of about one in 10^7 for a million rows; such a pair
+// would be reported as a duplicate naming the other line.
+type seenSet struct {
+	mu sync.Mutex
+	m  map[uint64]int32
+}
+
+// claim records line as the first to name h, or returns the line that did.
+func (s *seenSet) claim(h uint64, line int) (first int, dup bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[uint64]int32)
+	}
+	if f, ok := s.m[h]; ok {
+		return int(f), true
+	}
+	s.m[h] = int32(line)
+	return 0, false
+}
+
+// caseSensitive is the case rule of a row's pool. A set or change job has
+// read the pool (prepare did); a reset job reads no pool (it needs no
+// DescribeUserPool permission), and an offline one cannot: they take the
+// policy file's rule, else the API's default, case-sensitive. The look-up's
+// canonical username still finds the same user in another case.
+func (r *runner) caseSensitive(poolID string) bool {
+	if r.cfg.CaseSensitive != nil {
+		return *r.cfg.CaseSensitive
+	}
+	if r.cfg.Command == Reset || r.cfg.Offline || poolID == "" {
+		return true
+	}
+	p, err := r.pools.get(poolID)
+	if err != nil {
+		return true
+	}
+	return p.caseSensitive
+}
+
+// rowPool is the pool a row is sent to.
+func (r *runner) rowPool(row input.Row) string {
+	if row.UserPoolID != "" {
+		return row.UserPoolID
+	}
+	return r.cfg.UserPoolID
+}
+
+// spelledTwice says whether an earlier row named the same user by the
+// pool's case rule, and which. With a preflight it asks the plan; without
+// one (a dry run, a manifest on stdin) it keeps its own seen-set, filled in
+// manifest order by the reader, so both find the same duplicates.
+func (r *runner) spelledTwice(row input.Row) (int, bool) {
+	if r.cfg.Plan != nil {
+		return r.cfg.Plan.duplicateOf(row.Line)
+	}
+	pool := r.rowPool(row)
+	return r.seen.claim(userKey(r.seed, pool, row.Username, r.caseSensitive(pool)), row.Line)
+}
+
+// resolvedTwice says whether an earlier row resolved to the same user
+// that the look-up of this one found, and which line sent it.
+func (r *runner) resolvedTwice(row input.Row, poolID, username string) (int, bool) {
+	if username == "" {
+		username = row.Username
+	}
+	return r.seen.claim(canonicalKey(r.seed, poolID, username), row.Line)
+}
+
+func duplicateMessage(line, first int, canonical string, dryRun bool) string {
+	msg := fmt.Sprintf("line %d: the same user is on line %d, which is the one sent", line, first)
+	if canonical != "" {
+		msg = fmt.Sprintf("line %d: the same user (%s) as line %d, which is the one sent", line, canonical, first)
+	}
+	if dryRun {
+		msg = "would fail: " + strings.Replace(msg, "is the one sent", "would be the one sent", 1)
+	}
+	return msg
+}
