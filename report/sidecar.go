@@ -29,6 +29,41 @@ type Job struct {
 	ManifestSize   int64             `json:"manifest_size"`
 	Params         map[string]string `json:"params,omitempty"` // other settings that must match (password length, client metadata, ...)
 	CreatedAt      time.Time         `json:"created_at"`
+	// SummaryJSON is the --summary-json file this job last wrote: a resume
+	// may replace that file, and no other that exists.
+	SummaryJSON *SummaryFile `json:"summary_json,omitempty"`
+}
+
+// SummaryFile names a summary a job wrote: its path, absolute with links
+// resolved, and the SHA-256 of what was written.
+type SummaryFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// OwnsSummary says whether the file at path is the summary this job wrote
+// last: the same file, unchanged since. Only then may a resume replace it.
+func (j Job) OwnsSummary(path string) bool {
+	if j.SummaryJSON == nil || j.SummaryJSON.Path != resolve(path) {
+		return false
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	sum, _, err := HashFile(path)
+	return err == nil && sum == j.SummaryJSON.SHA256
+}
+
+// RecordSummary notes in the job record of reportPath that the job wrote
+// the summary at path with the given SHA-256.
+func RecordSummary(reportPath, path, sha256 string) error {
+	j, err := ReadSidecar(reportPath)
+	if err != nil {
+		return err
+	}
+	j.SummaryJSON = &SummaryFile{Path: resolve(path), SHA256: sha256}
+	return WriteSidecar(reportPath, j)
 }
 
 // SidecarPath is where the sidecar of reportPath lives.

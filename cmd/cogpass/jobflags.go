@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -124,7 +123,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	}
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json (slog) on stderr")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display or log lines; errors and the summary only")
-	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this file")
+	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this new file (on --resume, the job's own earlier summary is replaced)")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often a progress line is logged when stderr is not a terminal")
 	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "on a signal, how long calls in flight may take to finish")
 }
@@ -318,6 +317,15 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		secretsPath = f.manifest + ".secrets.csv"
 	}
 
+	if err := distinctOutputs(
+		output{"--manifest", f.manifest},
+		output{"--report", reportPath},
+		output{"--report's job record", report.SidecarPath(reportPath)},
+		output{"--secrets", secretsPath},
+		output{"--summary-json", f.summaryJSON},
+	); err != nil {
+		return err
+	}
 	unlock, err := lockOutputs(reportPath, secretsPath)
 	if err != nil {
 		return err
@@ -332,6 +340,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 				return usageError("%s exists: %s", p, existsHint(f, p == secretsPath))
 			}
 		}
+	}
+	if _, err := os.Lstat(f.summaryJSON); f.summaryJSON != "" && err == nil && !f.resume {
+		return usageError("--summary-json %s exists: refusing to overwrite it (move it away, or choose another file)", f.summaryJSON)
 	}
 
 	var api job.API
@@ -394,6 +405,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		Params:         f.jobParams(meta),
 		CreatedAt:      time.Now().UTC(),
 	}
+	replaceSummary := false // the summary file is this job's own, from an earlier run
 	if f.resume {
 		old, err := report.ReadSidecar(reportPath)
 		switch {
@@ -409,6 +421,12 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		}
 		if diff := old.Diff(record); len(diff) > 0 {
 			return usageError("refusing to resume %s: it was written for another job:\n  %s", reportPath, strings.Join(diff, "\n  "))
+		}
+		if _, err := os.Lstat(f.summaryJSON); f.summaryJSON != "" && err == nil {
+			if !old.OwnsSummary(f.summaryJSON) {
+				return usageError("--summary-json %s exists and is not the summary this job wrote last: refusing to overwrite it (move it away, or choose another file)", f.summaryJSON)
+			}
+			replaceSummary = true
 		}
 	}
 
@@ -554,8 +572,10 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			fmt.Fprintf(stderr, "secrets:    %s (%s)\n", secretsPath, note)
 		}
 		if f.summaryJSON != "" {
-			if err := writeSummaryJSON(f.summaryJSON, summary, runErr); err != nil {
+			if sha, err := writeSummaryJSON(f.summaryJSON, summary, runErr, replaceSummary); err != nil {
 				fmt.Fprintf(stderr, "cogpass: write --summary-json: %v\n", err)
+			} else if err := report.RecordSummary(reportPath, f.summaryJSON, sha); err != nil {
+				fmt.Fprintf(stderr, "cogpass: record --summary-json in the job record: %v\n", err)
 			}
 		}
 	}
@@ -690,21 +710,6 @@ func confirm(stderr io.Writer, prompt string) bool {
 		return true
 	}
 	return false
-}
-
-func writeSummaryJSON(path string, s *job.Summary, runErr error) error {
-	doc := struct {
-		*job.Summary
-		Stopped string `json:"stopped,omitempty"`
-	}{Summary: s}
-	if runErr != nil {
-		doc.Stopped = runErr.Error()
-	}
-	data, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o600) // like the report: it may name users
 }
 
 // noSecrets is the secrets file of a job that generates no password.

@@ -1,6 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+
+	"cogpass/job"
 	"cogpass/report"
 )
 
@@ -28,4 +35,110 @@ func lockOutputs(paths ...string) (unlock func(), err error) {
 		locks = append(locks, l)
 	}
 	return unlock, nil
+}
+
+// output is a file a job reads or writes, and the flag that names it.
+type output struct {
+	flag, path string
+}
+
+// distinctOutputs refuses, as a usage error, two of a job's files that are
+// one file: the manifest, the report, the report's job record, the secrets
+// file and the summary. Two names are one file when they resolve to the
+// same path (relative parts and symbolic links followed) or, for files that
+// exist, when they are the same inode (hard links). Writing one output over
+// another, or over the manifest, would destroy passwords or the job's
+// record.
+func distinctOutputs(files ...output) error {
+	type seen struct {
+		output
+		resolved string
+		fi       os.FileInfo
+	}
+	var all []seen
+	for _, o := range files {
+		if o.path == "" || o.path == "-" {
+			continue
+		}
+		s := seen{output: o, resolved: resolvePath(o.path)}
+		s.fi, _ = os.Stat(o.path)
+		for _, p := range all {
+			if p.resolved == s.resolved || (p.fi != nil && s.fi != nil && os.SameFile(p.fi, s.fi)) {
+				return usageError("%s and %s name the same file (%s): each output needs its own file, and none may be the manifest", p.flag, o.flag, o.path)
+			}
+		}
+		all = append(all, s)
+	}
+	return nil
+}
+
+// resolvePath is path absolute, with its symbolic links resolved as far as
+// they exist.
+func resolvePath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if full, err := filepath.EvalSymlinks(abs); err == nil {
+		return full
+	}
+	// A link to a file not yet there resolves to its target.
+	if target, err := os.Readlink(abs); err == nil {
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(abs), target)
+		}
+		return resolvePath(target)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
+}
+
+// writeSummaryJSON writes the summary to path atomically: a temporary file
+// in the same directory, synced, then linked into place, which fails when
+// path exists, so no file is ever overwritten; with replace (the summary of
+// the same job, on a resume) it is renamed over the old one. It returns the
+// SHA-256 of what it wrote.
+func writeSummaryJSON(path string, s *job.Summary, runErr error, replace bool) (string, error) {
+	doc := struct {
+		*job.Summary
+		Stopped string `json:"stopped,omitempty"`
+	}{Summary: s}
+	if runErr != nil {
+		doc.Stopped = runErr.Error()
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	data = append(data, '\n')
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o600) // like the report: it may name users
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if replace {
+		err = os.Rename(tmp.Name(), path)
+	} else {
+		err = os.Link(tmp.Name(), path)
+	}
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
