@@ -95,8 +95,25 @@ func (r *Reader) startCSV(maxRecord int) error {
 			r.userCol = i
 		}
 	}
+	// A column close to a known one that the header lacks is a misspelling
+	// (passwd, user_name): refused, not ignored. When the header has the
+	// known column too, the other is some column of the operator's own.
+	var misspelt error
+	for _, name := range unknown {
+		if f := nearField(name); f != fNone && !seen[f] {
+			if f == fUsername && r.userCol < 0 {
+				return fmt.Errorf("%w (header: %s): %w", ErrNoUsername, headerList(header), misspeltColumn("column", name, f))
+			}
+			if misspelt == nil {
+				misspelt = misspeltColumn("column", name, f)
+			}
+		}
+	}
 	if r.userCol < 0 {
 		return fmt.Errorf("%w (header: %s)", ErrNoUsername, headerList(header))
+	}
+	if misspelt != nil {
+		return misspelt
 	}
 	r.unknown(unknown)
 	return nil

@@ -172,9 +172,18 @@ func (r *Reader) parseJSONLine(num int, line []byte) Row {
 		}
 	}
 	r.unknown(unknown)
+	// A key close to a known one that the line lacks is a misspelling
+	// (passwd): the row is refused rather than the key ignored.
+	var near error
+	for _, name := range unknown {
+		if f := nearField(name); f != fNone && !seen[f] {
+			near = misspeltColumn("key", name, f)
+			break
+		}
+	}
 	// A repeated key is refused rather than resolved: which password a
 	// tool would pick is not something to guess.
-	row.Err = firstErr(dup, validate(&row, &errs, seen[fUsername]))
+	row.Err = firstErr(firstErr(dup, near), validate(&row, &errs, seen[fUsername]))
 	return row
 }
 

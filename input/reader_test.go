@@ -219,7 +219,7 @@ func TestNewReaderErrors(t *testing.T) {
 		{file: "blank_lines.csv", format: FormatCSV, wantIs: ErrEmpty},
 		{file: "empty.jsonl", format: FormatJSONL, wantIs: ErrEmpty},
 		{file: "blank.jsonl", format: FormatJSONL, wantIs: ErrEmpty},
-		{file: "no_username.csv", format: FormatCSV, wantIs: ErrNoUsername, wantMsg: "manifest has no username column (header: user, password)"},
+		{file: "no_username.csv", format: FormatCSV, wantIs: ErrNoUsername, wantMsg: "manifest has no username column (header: user, password): unknown column \"user\": did you mean username?"},
 		{file: "duplicate_column.csv", format: FormatCSV, wantMsg: "manifest header has the column username twice"},
 		{file: "garbage.bin", format: FormatCSV, wantIs: ErrNotText, wantMsg: "manifest is not text: its first line holds binary data"},
 		{file: "garbage.bin", format: FormatJSONL, wantIs: ErrNotText, wantMsg: "manifest is not text: line 1 holds NUL bytes"},

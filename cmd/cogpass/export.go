@@ -107,7 +107,7 @@ func buildSelection(filter, status string, expiredTemporary bool) (selection, er
 	if status != "" {
 		s := strings.ToUpper(strings.TrimSpace(status))
 		if !slices.Contains(userStatuses, s) {
-			return sel, usageError("--status %q: want one of %s", status, strings.Join(userStatuses, ", "))
+			return sel, unknownValue("export", "status", status, userStatuses)
 		}
 		sel.status = s
 	}

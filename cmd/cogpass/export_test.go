@@ -522,7 +522,7 @@ func TestExportUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no pool", []string{"export", "--endpoint-url", e.url}, "--user-pool-id is required"},
-		{"unknown status", []string{"--status", "FORCE_CHANGE"}, `--status "FORCE_CHANGE": want one of`},
+		{"unknown status", []string{"--status", "FORCE_CHANGE"}, `--status "FORCE_CHANGE": did you mean FORCE_CHANGE_PASSWORD? (want one of`},
 		{"contradiction", []string{"--expired-temporary", "--status", "CONFIRMED"}, "contradicts"},
 		{"output exists", []string{"--output", exists}, "already exists"},
 		{"output of no known format", []string{"--output", filepath.Join(dir, "users.txt")}, "cannot tell the format"},

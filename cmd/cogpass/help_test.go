@@ -121,7 +121,7 @@ func TestUnknownCommand(t *testing.T) {
 	if code != exitUsage || stdout != "" {
 		t.Errorf("exit %d, stdout %q", code, stdout)
 	}
-	if !strings.Contains(stderr, `unknown command "frobnicate"`) || !strings.Contains(stderr, "Usage:") {
+	if !strings.Contains(stderr, `unknown command "frobnicate"`) || !strings.Contains(stderr, "usage: cogpass") {
 		t.Errorf("stderr: %s", stderr)
 	}
 }

@@ -166,8 +166,14 @@ func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) error
 			return flag.ErrHelp
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: exitUsage} // flag already printed the problem
+	// The flag package would print the whole help after its message: the
+	// message, a suggestion and the short usage say more (flagError).
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
+		return flagError(fs, err)
 	}
 	return nil
 }

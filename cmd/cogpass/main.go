@@ -97,8 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		printUsage(stderr)
-		return usageError("unknown command %q", args[0])
+		return unknownCommand(args[0])
 	}
 	return cmd(ctx, args[1:], stdout, stderr)
 }

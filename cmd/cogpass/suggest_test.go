@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cogpass/emulator"
+)
+
+// TestMisspellingsSuggest: a misspelt command, flag or --status value is
+// one error line with a suggestion, then the short usage (not the whole
+// help), exit 2.
+func TestMisspellingsSuggest(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		first string
+	}{
+		{[]string{"rest"}, `cogpass: unknown command "rest": did you mean reset?`},
+		{[]string{"exprot"}, `cogpass: unknown command "exprot": did you mean export?`},
+		{[]string{"frobnicate"}, `cogpass: unknown command "frobnicate"`},
+		{[]string{"set", "--pasword-length", "20"}, `cogpass: set: unknown flag --pasword-length: did you mean --password-length?`},
+		{[]string{"reset", "--user-pool", "x"}, `cogpass: reset: unknown flag --user-pool: did you mean --user-pool-id?`},
+		{[]string{"set", "--dryrun"}, `cogpass: set: unknown flag --dryrun: did you mean --dry-run?`},
+		{[]string{"set", "--rate", "fast"}, `cogpass: set: --rate "fast": want a number`},
+		{[]string{"set", "--manifest"}, `cogpass: set: flag --manifest needs a value`},
+		{[]string{"export", "--user-pool-id", "us-east-1_X", "--status", "CONFIMRED"}, `cogpass: export: --status "CONFIMRED": did you mean CONFIRMED? (want one of`},
+		{[]string{"export", "--user-pool-id", "us-east-1_X", "--status", "force_change"}, `cogpass: export: --status "force_change": did you mean FORCE_CHANGE_PASSWORD?`},
+	} {
+		code, stdout, stderr := cli(t, tc.args...)
+		lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+		if code != exitUsage || !strings.HasPrefix(lines[0], tc.first) {
+			t.Errorf("%q: exit %d, first line %q; want 2 and %q", tc.args, code, lines[0], tc.first)
+		}
+		if stdout != "" {
+			t.Errorf("%q: stdout %q", tc.args, stdout)
+		}
+		if len(lines) > 4 || !strings.Contains(stderr, "usage: cogpass") || strings.Contains(stderr, "Flags:") {
+			t.Errorf("%q: want the short usage, not the help:\n%s", tc.args, stderr)
+		}
+	}
+}
+
+// TestMisspeltColumnRefused: a manifest whose password column is misspelt
+// is refused before any call, instead of having every user get a generated
+// password.
+func TestMisspeltColumnRefused(t *testing.T) {
+	e := newJobEmulator(t, 3, emulator.Options{})
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(manifest, []byte("username,passwd\nuser000001,Xx1!aaaaaaaaaaaa\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes")
+	if code != exitUsage || !strings.Contains(stderr, `unknown column "passwd": did you mean password?`) {
+		t.Errorf("exit %d, stderr %q; want 2 and the suggestion", code, stderr)
+	}
+	if n := e.writes("AdminSetUserPassword"); n != 0 {
+		t.Errorf("%d writes", n)
+	}
+	if left := filesIn(t, dir); len(left) != 1 {
+		t.Errorf("left behind: %v", left)
+	}
+}
