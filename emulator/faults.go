@@ -209,20 +209,6 @@ const (
 	mediumSMS   = "SMS"
 )
 
-// resetMedium is how AdminResetUserPassword's code reaches the user: by
-// e-mail when the user has a verified one, else by SMS (Cognito's default
-// AccountRecoverySetting: verified_email first, verified_phone_number
-// second).
-func (p *pool) resetMedium(u *user) string {
-	switch {
-	case u.emailAddr() != "" && u.flags&flEmailVerified != 0:
-		return mediumEmail
-	case u.phone != "" && u.flags&flPhoneVerified != 0:
-		return mediumSMS
-	}
-	return mediumNone
-}
-
 // inviteMedium is how AdminCreateUser's invitation goes out:
 // DesiredDeliveryMediums, SMS when not given (API reference,
 // AdminCreateUser); e-mail only to a user who has an address.

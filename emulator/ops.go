@@ -112,12 +112,16 @@ func checkUsernameField(name string) error {
 
 var errUserNotFound = errorf("UserNotFoundException", "User does not exist.")
 
-// lookup finds a user; the caller holds p.mu.
+// lookup finds a user for an admin operation: by username, alias, sign-in
+// attribute or sub (see identity.go); the caller holds p.mu.
 func (p *pool) lookup(username string) (*user, error) {
 	if err := checkUsernameField(username); err != nil {
 		return nil, err
 	}
 	i, ok := p.find(username)
+	if !ok {
+		i, ok = p.findSub(username)
+	}
 	if !ok {
 		return nil, errUserNotFound
 	}
@@ -233,9 +237,11 @@ func (s *Server) opCreateUserPool(body []byte) (any, error) {
 		Policies *struct {
 			PasswordPolicy *passwordPolicyIn
 		}
-		UsernameConfiguration *struct{ CaseSensitive *bool }
-		AliasAttributes       []string
-		EmailConfiguration    *struct{ EmailSendingAccount string }
+		UsernameConfiguration  *struct{ CaseSensitive *bool }
+		AliasAttributes        []string
+		UsernameAttributes     []string
+		AccountRecoverySetting *struct{ RecoveryMechanisms []recoveryOptionIn }
+		EmailConfiguration     *struct{ EmailSendingAccount string }
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -243,7 +249,7 @@ func (s *Server) opCreateUserPool(body []byte) (any, error) {
 	if in.PoolName == "" {
 		return nil, notNull("poolName")
 	}
-	cfg := PoolConfig{Name: in.PoolName, Policy: policy.Default(), AliasAttributes: in.AliasAttributes}
+	cfg := PoolConfig{Name: in.PoolName, Policy: policy.Default(), AliasAttributes: in.AliasAttributes, UsernameAttributes: in.UsernameAttributes}
 	if pp := in.Policies; pp != nil && pp.PasswordPolicy != nil {
 		in := pp.PasswordPolicy
 		cfg.Policy = policy.Policy{MinimumLength: 8, RequireUppercase: in.RequireUppercase, RequireLowercase: in.RequireLowercase,
@@ -283,6 +289,23 @@ func (s *Server) opCreateUserPool(body []byte) (any, error) {
 			return nil, invalidValue("aliasAttributes", a, "Member must satisfy enum value set: [phone_number, email, preferred_username]")
 		}
 	}
+	for _, a := range in.UsernameAttributes {
+		if a != "email" && a != "phone_number" {
+			return nil, invalidValue("usernameAttributes", a, "Member must satisfy enum value set: [phone_number, email]")
+		}
+	}
+	if ars := in.AccountRecoverySetting; ars != nil {
+		mechs := slices.Clone(ars.RecoveryMechanisms)
+		slices.SortStableFunc(mechs, func(a, b recoveryOptionIn) int { return a.Priority - b.Priority })
+		for _, m := range mechs {
+			cfg.AccountRecovery = append(cfg.AccountRecovery, m.Name)
+		}
+		if err := checkRecovery(cfg.AccountRecovery); err != nil {
+			return nil, errorf("InvalidParameterException", "%v", err)
+		}
+	} else {
+		cfg.legacyRecovery = true
+	}
 	p, err := s.createPool(cfg)
 	if err != nil {
 		return nil, errorf("InvalidParameterException", "%v", err)
@@ -306,26 +329,30 @@ func (p *pool) describe() map[string]any {
 		pp["PasswordHistorySize"] = p.policy.PasswordHistorySize
 	}
 	out := map[string]any{
-		"Id":                     p.id,
-		"Name":                   p.name,
-		"Arn":                    p.arn,
-		"Policies":               map[string]any{"PasswordPolicy": pp, "SignInPolicy": map[string]any{"AllowedFirstAuthFactors": []string{"PASSWORD"}}},
-		"DeletionProtection":     "INACTIVE",
-		"LambdaConfig":           map[string]any{},
-		"CreationDate":           epoch(p.created.UnixMilli()),
-		"LastModifiedDate":       epoch(p.modified.UnixMilli()),
-		"MfaConfiguration":       "OFF",
-		"EstimatedNumberOfUsers": len(p.users),
-		"EmailConfiguration":     map[string]any{"EmailSendingAccount": p.emailSendingAccount},
-		"AdminCreateUserConfig":  map[string]any{"AllowAdminCreateUserOnly": false, "UnusedAccountValidityDays": p.policy.TemporaryPasswordValidityDays},
-		"UsernameConfiguration":  map[string]any{"CaseSensitive": p.caseSensitive},
-		"AccountRecoverySetting": map[string]any{"RecoveryMechanisms": []map[string]any{
-			{"Priority": 1, "Name": "verified_email"}, {"Priority": 2, "Name": "verified_phone_number"}}},
+		"Id":                          p.id,
+		"Name":                        p.name,
+		"Arn":                         p.arn,
+		"Policies":                    map[string]any{"PasswordPolicy": pp, "SignInPolicy": map[string]any{"AllowedFirstAuthFactors": []string{"PASSWORD"}}},
+		"DeletionProtection":          "INACTIVE",
+		"LambdaConfig":                map[string]any{},
+		"CreationDate":                epoch(p.created.UnixMilli()),
+		"LastModifiedDate":            epoch(p.modified.UnixMilli()),
+		"MfaConfiguration":            "OFF",
+		"EstimatedNumberOfUsers":      len(p.users),
+		"EmailConfiguration":          map[string]any{"EmailSendingAccount": p.emailSendingAccount},
+		"AdminCreateUserConfig":       map[string]any{"AllowAdminCreateUserOnly": false, "UnusedAccountValidityDays": p.policy.TemporaryPasswordValidityDays},
+		"UsernameConfiguration":       map[string]any{"CaseSensitive": p.caseSensitive},
 		"VerificationMessageTemplate": map[string]any{"DefaultEmailOption": "CONFIRM_WITH_CODE"},
 		"UserPoolTier":                "ESSENTIALS",
 	}
 	if len(p.aliasAttributes) > 0 {
 		out["AliasAttributes"] = p.aliasAttributes
+	}
+	if len(p.usernameAttrs) > 0 {
+		out["UsernameAttributes"] = p.usernameAttrs
+	}
+	if rs := p.recoverySetting(); rs != nil {
+		out["AccountRecoverySetting"] = rs
 	}
 	return out
 }
@@ -564,7 +591,25 @@ func (s *Server) opAdminCreateUser(body []byte) (any, error) {
 		existing.password, existing.modified = pw, now
 		return map[string]any{"User": existing.toType(nil)}, nil
 	}
-	if _, dup := p.index[p.key(in.Username)]; dup {
+	if len(p.usernameAttrs) > 0 {
+		// The Username given is the sign-in e-mail address or phone
+		// number; the username is generated (the user's sub).
+		email, phone, err := p.signInName(in.Username)
+		if err != nil {
+			return nil, err
+		}
+		if email != "" {
+			u.email = email
+		}
+		if phone != "" {
+			u.phone = phone
+		}
+		if _, dup := p.findAlias(in.Username); dup {
+			return nil, errorf("UsernameExistsException", "An account with the given %s already exists.", map[bool]string{true: "email", false: "phone_number"}[email != ""])
+		}
+		u.name = formatUUID(u.sub)
+	}
+	if _, dup := p.index[p.key(u.name)]; dup {
 		return nil, errorf("UsernameExistsException", "User account already exists")
 	}
 	if in.MessageAction != "SUPPRESS" {
@@ -720,11 +765,11 @@ func (s *Server) opAdminSetUserPassword(body []byte) (any, error) {
 	if err := s.userWrite(u); err != nil {
 		return nil, err
 	}
-	if u.status == stExternal {
-		return nil, errorf("InvalidParameterException", "Cannot set a password for a user of an external identity provider.")
-	}
 	status := stForceChange
-	if in.Permanent {
+	if in.Permanent || u.status == stExternal {
+		// "When you set a password, the federated user's status changes
+		// from EXTERNAL_PROVIDER to CONFIRMED" (API reference,
+		// AdminSetUserPassword).
 		status = stConfirmed
 	}
 	if err := p.setPassword(u, in.Password, status); err != nil {
@@ -756,14 +801,20 @@ func (s *Server) opAdminResetUserPassword(body []byte) (any, error) {
 		return nil, err
 	}
 	switch {
+	case p.adminOnlyRecovery():
+		// The pool has no self-service account recovery, which this
+		// operation requires (API reference). Cognito's answer here is not
+		// documented; this is its answer to ForgotPassword in such a pool
+		// (as moto implements it, getmoto/moto#4469).
+		return nil, errorf("NotAuthorizedException", "Contact administrator to reset password.")
 	case !u.enabled():
 		return nil, errorf("NotAuthorizedException", "User is disabled.")
-	case u.status == stForceChange || u.status == stExternal:
+	case u.status == stForceChange || u.status == stExternal || u.status == stUnconfirmed:
 		return nil, errorf("NotAuthorizedException", "User password cannot be reset in the current state.")
-	case !u.hasVerifiedContact():
+	case !u.hasVerifiedContact() || p.recoveryMedium(u) == mediumNone:
 		return nil, errorf("InvalidParameterException", "Cannot reset password for the user as there is no registered/verified email or phone_number")
 	}
-	if err := s.sendMessage(p, p.resetMedium(u)); err != nil {
+	if err := s.sendMessage(p, p.recoveryMedium(u)); err != nil {
 		return nil, err
 	}
 	u.status = stResetRequired
@@ -813,8 +864,12 @@ func (s *Server) opChangePassword(body []byte) (any, error) {
 	if in.AccessToken == "" {
 		return nil, notNull("accessToken")
 	}
-	if err := checkPasswordField("previousPassword", in.PreviousPassword); err != nil {
-		return nil, err
+	// PreviousPassword is optional: "Required if the user has a password"
+	// (service-2.json, ChangePasswordRequest).
+	if in.PreviousPassword != "" {
+		if err := checkPasswordField("previousPassword", in.PreviousPassword); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkPasswordField("proposedPassword", in.ProposedPassword); err != nil {
 		return nil, err
@@ -848,7 +903,9 @@ func (s *Server) opChangePassword(body []byte) (any, error) {
 		return nil, errorf("NotAuthorizedException", "User is disabled.")
 	case u.status == stResetRequired:
 		return nil, errorf("PasswordResetRequiredException", "Password reset required for the user")
-	case u.password == "" || u.password != in.PreviousPassword:
+	case u.password != in.PreviousPassword:
+		// A wrong previous password, none for a user who has one, or one
+		// for a user who has none.
 		return nil, errorf("NotAuthorizedException", "Incorrect username or password.")
 	}
 	if err := p.setPassword(u, in.ProposedPassword, stConfirmed); err != nil {

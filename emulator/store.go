@@ -56,19 +56,39 @@ type PoolConfig struct {
 	Name string // empty: the ID
 	// Policy is the password policy; the zero Policy means policy.Default().
 	Policy policy.Policy
-	// CaseSensitive makes usernames case-sensitive. Cognito's default for
-	// new pools (and the emulator's) is case-insensitive.
+	// CaseSensitive makes usernames case-sensitive: John.Doe and john.doe
+	// are two users. Otherwise a username is found in any letter case and
+	// answered in its own spelling. PoolConfig's zero value is
+	// case-insensitive (the console's choice for new pools); CreateUserPool
+	// without UsernameConfiguration makes a case-sensitive pool, as
+	// Cognito's API does.
 	CaseSensitive bool
 	// EmailSendingAccount is COGNITO_DEFAULT (the default) or DEVELOPER.
 	EmailSendingAccount string
-	// AliasAttributes may hold "email" (and "phone_number",
-	// "preferred_username", which the emulator accepts but does not index):
-	// a verified email then signs in and looks users up like a username.
+	// AliasAttributes may hold "email" and "phone_number" (and
+	// "preferred_username", which the emulator accepts but does not keep):
+	// a verified e-mail address or phone number then signs in and looks
+	// users up like a username, and the answer names the user's username.
 	AliasAttributes []string
+	// UsernameAttributes ("email", "phone_number"; exclusive with
+	// AliasAttributes) makes the e-mail address or phone number the
+	// sign-in name: a user is created with it as Username (AddUser,
+	// AdminCreateUser) and gets a generated UUID, its sub, as username.
+	UsernameAttributes []string
+	// AccountRecovery is the AccountRecoverySetting, mechanisms in
+	// priority order: verified_email, verified_phone_number, or admin_only
+	// alone (no self-service recovery: AdminResetUserPassword is refused).
+	// nil: verified_email, then verified_phone_number.
+	AccountRecovery []string
+
+	legacyRecovery bool // CreateUserPool without AccountRecoverySetting
 }
 
 // SeedUser is a user to add directly, in any state.
 type SeedUser struct {
+	// Username is the username; in a pool with UsernameAttributes, the
+	// user's e-mail address or phone number (verified), and the username
+	// is generated: the user's sub.
 	Username string
 	Status   string // CONFIRMED (default), FORCE_CHANGE_PASSWORD, RESET_REQUIRED, UNCONFIRMED, EXTERNAL_PROVIDER, ...
 	Disabled bool
@@ -96,14 +116,21 @@ type pool struct {
 	caseSensitive       bool
 	emailSendingAccount string
 	aliasAttributes     []string
-	emailAlias          bool
+	usernameAttrs       []string
+	recovery            []string // AccountRecoverySetting, in priority order
+	recoveryLegacy      bool     // made without one: DescribeUserPool omits it
 	created, modified   time.Time
 
 	// users in insertion order (the order of ListUsers); index maps a
 	// username key (folded when case-insensitive) to its position.
 	users  []user
 	index  map[string]int32
-	emails map[string]int32 // verified email -> position, only with the email alias
+	emails map[string]int32 // lower-case e-mail -> position, with the email alias or sign-in attribute
+	phones map[string]int32 // phone number -> position, likewise
+	// subs maps a sub to a position; built on the first look-up by sub
+	// (see identity.go), guarded by subMu as well as mu.
+	subMu sync.Mutex
+	subs  map[[16]byte]int32
 }
 
 // Per-user flags.
@@ -157,18 +184,13 @@ func (p *pool) key(username string) string {
 	return strings.ToLower(username)
 }
 
-// find resolves a username, or a verified email when the pool has the
-// email alias, to a user position.
+// find resolves a username, or an alias or sign-in attribute (see
+// identity.go), to a user position.
 func (p *pool) find(username string) (int32, bool) {
 	if i, ok := p.index[p.key(username)]; ok {
 		return i, true
 	}
-	if p.emailAlias {
-		if i, ok := p.emails[strings.ToLower(username)]; ok {
-			return i, true
-		}
-	}
-	return 0, false
+	return p.findAlias(username)
 }
 
 var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
@@ -208,6 +230,19 @@ func (s *Server) createPool(cfg PoolConfig) (*pool, error) {
 	if cfg.Name == "" {
 		cfg.Name = cfg.ID
 	}
+	if err := checkUsernameAttributes(cfg.UsernameAttributes, cfg.AliasAttributes); err != nil {
+		return nil, fmt.Errorf("pool %s: %w", cfg.ID, err)
+	}
+	legacy := cfg.legacyRecovery && cfg.AccountRecovery == nil
+	if cfg.AccountRecovery == nil {
+		cfg.AccountRecovery = defaultRecovery
+		if legacy {
+			cfg.AccountRecovery = legacyRecovery
+		}
+	}
+	if err := checkRecovery(cfg.AccountRecovery); err != nil {
+		return nil, fmt.Errorf("pool %s: %w", cfg.ID, err)
+	}
 	now := time.Now()
 	p := &pool{
 		id: cfg.ID, name: cfg.Name,
@@ -216,12 +251,17 @@ func (s *Server) createPool(cfg PoolConfig) (*pool, error) {
 		caseSensitive:       cfg.CaseSensitive,
 		emailSendingAccount: cfg.EmailSendingAccount,
 		aliasAttributes:     slices.Clone(cfg.AliasAttributes),
-		emailAlias:          slices.Contains(cfg.AliasAttributes, "email"),
+		usernameAttrs:       slices.Clone(cfg.UsernameAttributes),
+		recovery:            slices.Clone(cfg.AccountRecovery),
+		recoveryLegacy:      legacy,
 		created:             now, modified: now,
 		index: map[string]int32{},
 	}
-	if p.emailAlias {
+	if slices.Contains(cfg.AliasAttributes, "email") || slices.Contains(cfg.UsernameAttributes, "email") {
 		p.emails = map[string]int32{}
+	}
+	if slices.Contains(cfg.AliasAttributes, "phone_number") || slices.Contains(cfg.UsernameAttributes, "phone_number") {
+		p.phones = map[string]int32{}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -289,13 +329,22 @@ func (s *Server) seedUsers(poolID string, n int, password string) error {
 			buf = slices.Insert(buf, 4, []byte(strings.Repeat("0", pad))...)
 		}
 		name := string(buf)
-		if _, dup := p.index[p.key(name)]; dup {
+		if _, dup := p.find(name); dup {
 			return fmt.Errorf("seed users: %s already exists in pool %s", name, poolID)
 		}
 		u := user{name: name, password: password, created: now, modified: now, status: stConfirmed,
 			flags: flSeedEmail | flEmailVerified}
 		copy(u.sub[:], subs[16*i:])
 		u.sub = uuid4(u.sub)
+		if len(p.usernameAttrs) > 0 {
+			// The pool signs users in by e-mail (or phone): the seeded name
+			// becomes the e-mail address, the username the sub.
+			u.email, u.flags = name+"@example.com", flEmailVerified
+			if !p.signInAttr("email") {
+				u.email, u.flags = "", 0
+			}
+			u.name = formatUUID(u.sub)
+		}
 		if password != "" && p.policy.PasswordHistorySize > 0 {
 			u.history = []string{password}
 		}
@@ -310,17 +359,8 @@ func (p *pool) insert(u user) {
 	pos := int32(len(p.users))
 	p.users = append(p.users, u)
 	p.index[p.key(u.name)] = pos
-	p.indexEmail(pos)
-}
-
-func (p *pool) indexEmail(pos int32) {
-	if !p.emailAlias {
-		return
-	}
-	u := &p.users[pos]
-	if e := u.emailAddr(); e != "" && u.flags&flEmailVerified != 0 {
-		p.emails[strings.ToLower(e)] = pos
-	}
+	p.indexAliases(pos)
+	p.indexSub(pos)
 }
 
 // AddUser adds one user in the given state.
@@ -372,7 +412,25 @@ func (s *Server) AddUser(poolID string, su SeedUser) error {
 	if su.Password != "" && p.policy.PasswordHistorySize > 0 {
 		u.history = []string{su.Password}
 	}
-	if _, dup := p.index[p.key(su.Username)]; dup {
+	if len(p.usernameAttrs) > 0 {
+		// Username is the sign-in e-mail address or phone number; the
+		// username proper is generated.
+		email, phone, err := p.signInName(su.Username)
+		if err != nil {
+			return fmt.Errorf("add user %q: %w", su.Username, err)
+		}
+		if email != "" {
+			u.email, u.flags = email, u.flags|flEmailVerified
+		}
+		if phone != "" {
+			u.phone, u.flags = phone, u.flags|flPhoneVerified
+		}
+		if _, dup := p.findAlias(su.Username); dup {
+			return fmt.Errorf("add user %q: %w", su.Username, ErrUserExists)
+		}
+		u.name = formatUUID(u.sub)
+	}
+	if _, dup := p.index[p.key(u.name)]; dup {
 		return fmt.Errorf("add user %q: %w", su.Username, ErrUserExists)
 	}
 	p.insert(u)

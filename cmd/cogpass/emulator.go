@@ -45,6 +45,9 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	faultRate := fs.Float64("fault-rate", 0, "`fraction` of calls (0..1) that fail at random with InternalErrorException")
 	caseSensitive := fs.Bool("case-sensitive", false, "make usernames case-sensitive (Cognito's console default, and ours, is case-insensitive)")
 	historySize := fs.Int("password-history", 0, "password history size of the pool (0..24; 0 = off)")
+	usernameAttrs := fs.String("username-attributes", "", "sign users in by `ATTR[,ATTR]` (email, phone_number): seeded names become e-mail addresses, usernames generated UUIDs")
+	aliasAttrs := fs.String("alias-attributes", "", "`ATTR[,ATTR...]` (email, phone_number, preferred_username) that find a user like its username once verified")
+	recovery := fs.String("account-recovery", "", "the pool's AccountRecoverySetting, `MECHANISM[,MECHANISM]` in priority order: verified_email, verified_phone_number, or admin_only (default verified_email,verified_phone_number)")
 	seed := fs.Int64("seed", 0, "random `seed` for jitter, faults and generated IDs (0 = random)")
 	emailCap := fs.Int("email-daily-cap", emulator.CognitoDefaultEmailDailyCap, "`N` e-mails (reset codes, invitations) a UTC day from pools with the COGNITO_DEFAULT sender before LimitExceededException (Cognito's default sender: 50; 0 = no cap)")
 	lambdaFault := fs.String("lambda-fault", "", "make the custom message trigger of resets and invitations fail: `CODE[:RATE]`, CODE one of UnexpectedLambdaException, InvalidLambdaResponseException, UserLambdaValidationException, RATE a fraction (default 1)")
@@ -113,7 +116,8 @@ Flags:
 
 	srv := emulator.New(emulator.Options{Quota: rates, Latency: *latency, LatencyJitter: *jitter, FaultRate: *faultRate, Seed: *seed,
 		EmailDailyCap: *emailCap, LambdaFault: lf, FaultAfterApply: af})
-	if err := srv.CreatePool(emulator.PoolConfig{ID: *poolID, Name: "cogpass-demo", Policy: pol, CaseSensitive: *caseSensitive}); err != nil {
+	if err := srv.CreatePool(emulator.PoolConfig{ID: *poolID, Name: "cogpass-demo", Policy: pol, CaseSensitive: *caseSensitive,
+		UsernameAttributes: splitList(*usernameAttrs), AliasAttributes: splitList(*aliasAttrs), AccountRecovery: splitList(*recovery)}); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	if _, err := srv.CreateClient(emulator.ClientConfig{PoolID: *poolID, ID: *clientID, Name: "cogpass-demo"}); err != nil {
@@ -161,6 +165,17 @@ Flags:
 		return fmt.Errorf("emulator: shutdown: %w", err)
 	}
 	return nil
+}
+
+// splitList splits a comma-separated flag value; "" is nil.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 func describeRates(r quota.Rates) string {

@@ -153,6 +153,22 @@ func TestEmulatorFaultFlags(t *testing.T) {
 	}
 }
 
+// TestEmulatorPoolKindFlags: the pool the command makes can sign users in
+// by e-mail, and refuse resets (admin_only recovery).
+func TestEmulatorPoolKindFlags(t *testing.T) {
+	url, _, _ := startEmulator(t, "--seed-users", "2", "--username-attributes", "email", "--account-recovery", "admin_only")
+	api := sdk(url)
+	got, err := api.AdminGetUser(t.Context(), &cip.AdminGetUserInput{UserPoolId: aws.String("us-east-1_Demo"), Username: aws.String("user000001@example.com")})
+	if err != nil || len(aws.ToString(got.Username)) != 36 {
+		t.Fatalf("AdminGetUser by e-mail: %v %v", got, err)
+	}
+	_, err = api.AdminResetUserPassword(t.Context(), &cip.AdminResetUserPasswordInput{UserPoolId: aws.String("us-east-1_Demo"), Username: got.Username})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NotAuthorizedException" {
+		t.Errorf("reset in an admin_only pool: %v", err)
+	}
+}
+
 func TestEmulatorSeedManifest(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "users.csv")
@@ -227,6 +243,8 @@ func TestEmulatorFlagErrors(t *testing.T) {
 		{[]string{"--lambda-fault", "UnexpectedLambdaException:1.5"}, "--lambda-fault"},
 		{[]string{"--fault-after-apply", "NaN"}, "--fault-after-apply"},
 		{[]string{"--fault-after-apply", "1:explode"}, "--fault-after-apply"},
+		{[]string{"--account-recovery", "admin_only,verified_email"}, "admin_only"},
+		{[]string{"--username-attributes", "nickname"}, "username attribute"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
