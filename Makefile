@@ -1,10 +1,14 @@
 GO ?= go
 BIN := bin/cogpass
 
-.PHONY: build demo test vet fmt-check fuzz bench conformance clean
+.PHONY: build install demo test vet fmt-check fuzz bench conformance clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cogpass
+
+## install: cogpass into $(go env GOBIN), or $(go env GOPATH)/bin, which should be on PATH
+install:
+	$(GO) install ./cmd/cogpass
 
 ## demo: a real bulk job against the built-in emulator (no AWS account needed)
 demo: build

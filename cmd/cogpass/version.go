@@ -12,6 +12,13 @@ func versionString() string {
 	if !ok {
 		return "cogpass (unknown version)"
 	}
+	return formatVersion(info)
+}
+
+// formatVersion reads the version and the VCS stamp (vcs.revision,
+// vcs.modified: go build records them for a build inside a git checkout
+// unless -buildvcs=false) from the build information.
+func formatVersion(info *debug.BuildInfo) string {
 	version := info.Main.Version
 	if version == "" {
 		version = "(devel)"
@@ -30,5 +37,5 @@ func versionString() string {
 	if rev != "" {
 		return fmt.Sprintf("cogpass %s (commit %.12s%s, %s)", version, rev, modified, info.GoVersion)
 	}
-	return fmt.Sprintf("cogpass %s (%s)", version, info.GoVersion)
+	return fmt.Sprintf("cogpass %s (%s; no VCS stamp: built outside a git checkout or with -buildvcs=false)", version, info.GoVersion)
 }
