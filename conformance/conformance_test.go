@@ -510,6 +510,12 @@ func stepChange(ctx context.Context, t *testing.T, w *world) {
 	if n := r.calls["AdminGetUser"] + r.calls["AdminSetUserPassword"] + r.calls["AdminResetUserPassword"]; n != 0 {
 		t.Errorf("change made %d admin calls: %v", n, r.calls)
 	}
+	// Every row has a previous password: every call sends the field (this
+	// also proves the proxy's field count, which the behaviour
+	// cogpass_change_empty_previous relies on for "sent as absent").
+	if n := r.fields["ChangePassword.PreviousPassword"]; n != r.calls["ChangePassword"] {
+		t.Errorf("%d of %d ChangePassword calls sent PreviousPassword, want all", n, r.calls["ChangePassword"])
+	}
 	rows := readReport(t, w.path("change.report.csv"))
 	// Real Cognito (and cogpass's emulator) answer a wrong previous
 	// password and an undecodable token with NotAuthorizedException

@@ -3,10 +3,13 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -137,6 +140,7 @@ type countingProxy struct {
 	calls    map[string]int
 	unsigned map[string]int // calls without an Authorization header
 	status   map[string]int // "Op 500" -> count
+	fields   map[string]int // "Op.Field" -> calls whose request had the field
 }
 
 func startProxy(target string) (*countingProxy, error) {
@@ -157,10 +161,19 @@ func startProxy(target string) (*countingProxy, error) {
 		if i := strings.LastIndexByte(op, '.'); i >= 0 {
 			op = op[i+1:]
 		}
+		// The top-level fields of the request, by name: whether cogpass sent
+		// a field at all (an absent PreviousPassword is not an empty one).
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var fields map[string]json.RawMessage
+		json.Unmarshal(body, &fields)
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		rp.ServeHTTP(rec, r)
 		p.mu.Lock()
 		p.calls[op]++
+		for f := range fields {
+			p.fields[op+"."+f]++
+		}
 		if r.Header.Get("Authorization") == "" {
 			p.unsigned[op]++
 		}
@@ -186,14 +199,14 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (p *countingProxy) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls, p.unsigned, p.status = map[string]int{}, map[string]int{}, map[string]int{}
+	p.calls, p.unsigned, p.status, p.fields = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 }
 
 // snapshot returns the counts since the last reset.
-func (p *countingProxy) snapshot() (calls, unsigned, status map[string]int) {
+func (p *countingProxy) snapshot() (calls, unsigned, status, fields map[string]int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return maps(p.calls), maps(p.unsigned), maps(p.status)
+	return maps(p.calls), maps(p.unsigned), maps(p.status), maps(p.fields)
 }
 
 func maps(m map[string]int) map[string]int {
@@ -218,6 +231,7 @@ type result struct {
 	calls          map[string]int // by operation, through the proxy
 	unsigned       map[string]int
 	status         map[string]int
+	fields         map[string]int // "Op.Field" -> calls that sent the field
 }
 
 // cogpass runs the binary in dir against cognito-local (through the
@@ -246,7 +260,7 @@ func cogpass(t *testing.T, dir string, args ...string) result {
 	start := time.Now()
 	err := cmd.Run()
 	res := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	res.calls, res.unsigned, res.status = proxy.snapshot()
+	res.calls, res.unsigned, res.status, res.fields = proxy.snapshot()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
