@@ -138,6 +138,21 @@ type Config struct {
 	// one look-up per row, so it goes no faster than ReadRate.
 	ReadRate float64
 
+	// SkipStatus lists user statuses (Cognito's UserStatusType values)
+	// whose rows are skipped: the job looks every user up first and writes
+	// only the others (--skip-status). Not for change, which has no look-up.
+	SkipStatus []string
+	// Limit stops the job, as a finished one that --resume continues, once
+	// that many rows were taken for sending (0: no limit).
+	Limit int64
+	// SignOut calls AdminUserGlobalSignOut for each user after a
+	// successful write (set and reset), which revokes the user's refresh
+	// tokens and access tokens.
+	SignOut bool
+	// WriteDone tells the lines whose write an earlier run made but whose
+	// sign-out failed (resume): for them only the sign-out is sent.
+	WriteDone func(line int) bool
+
 	// StopGrace bounds how long calls in flight may run once the job is
 	// told to stop.
 	StopGrace time.Duration
@@ -190,6 +205,12 @@ func (c Config) validate() error {
 	}
 	if c.Offline && !c.DryRun {
 		return fmt.Errorf("--offline needs --dry-run")
+	}
+	if c.Command == Change && (len(c.SkipStatus) > 0 || c.SignOut) {
+		return fmt.Errorf("change takes neither a status to skip nor a sign-out")
+	}
+	if c.Limit < 0 {
+		return fmt.Errorf("limit must be 0 (none) or more, got %d", c.Limit)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 // lookups says whether a write job looks every user up before writing it
 // (to skip federated users).
 func (c Config) lookups() bool {
-	return !c.DryRun && c.CheckFederated && !c.IncludeFederated && c.Command != Change
+	return !c.DryRun && c.Command != Change && (c.CheckFederated && !c.IncludeFederated || len(c.SkipStatus) > 0)
 }
 
 // process takes one valid manifest row to its report row.
@@ -101,6 +101,10 @@ func (r *runner) process(row input.Row) {
 		out.Outcome, out.ErrorCode = report.Failed, CodeDuplicateUser
 		out.Message = fmt.Sprintf("line %d: the same user is on line %d, which is the one sent", row.Line, first)
 		r.done(out, start)
+		return
+	}
+	if r.cfg.SignOut && r.cfg.WriteDone != nil && r.cfg.WriteDone(row.Line) {
+		r.signOutOnly(row, start)
 		return
 	}
 	p, problem, err := r.prepare(row, !r.cfg.DryRun)
@@ -167,10 +171,15 @@ func (r *runner) process(row input.Row) {
 			r.done(out, start)
 			return
 		}
+		if r.skipByStatus(&out, user) {
+			r.done(out, start)
+			return
+		}
 	}
 
 	if r.cfg.DryRun {
 		r.plan(&out, row, poolID, user, generated)
+		r.planSignOut(&out)
 		r.done(out, start)
 		return
 	}
@@ -245,6 +254,9 @@ func (r *runner) process(row input.Row) {
 		out.UserStatus = StatusConfirmed
 	case ActionReset:
 		out.UserStatus = StatusResetRequired
+	}
+	if r.cfg.SignOut {
+		busy += r.signOut(&out, row, poolID).busy
 	}
 	r.done(out, start)
 }

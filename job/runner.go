@@ -57,6 +57,10 @@ type runner struct {
 	read  *pacing.Controller // AdminGetUser look-ups
 	meta  *pacing.Controller // DescribeUserPool
 
+	signOutAPI   SignOutAPI         // --sign-out
+	signOutPacer *pacing.Controller // AdminUserGlobalSignOut
+	limitReached atomic.Bool        // --limit stopped the feed
+
 	pools   pools
 	stats   *Stats
 	latency *pacing.Latency
@@ -80,6 +84,9 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 		return nil, err
 	}
 	defer r.close()
+	if err := r.setupIncident(api); err != nil {
+		return nil, err
+	}
 	r.rep, r.secrets = rep, secrets
 	cfg, jobCtx := r.cfg, r.jobCtx
 
@@ -157,6 +164,7 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 	if cfg.DryRun {
 		sum.forecast(r)
 	}
+	r.incidentSummary(sum)
 	if r.reportErr != nil {
 		return sum, &Fatal{Err: fmt.Errorf("write report: %w", r.reportErr)}
 	}
@@ -242,6 +250,7 @@ func round(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 // feed reads the manifest into queue. Bad rows become report rows at once;
 // rows a resumed run already finished are passed over.
 func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
+	var queued int64 // rows taken for sending, for --limit
 	for {
 		row, err := rows.Next()
 		if errors.Is(err, io.EOF) {
@@ -253,6 +262,9 @@ func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 		if r.cfg.Skip != nil && r.cfg.Skip(row.Line) {
 			r.stats.resumed.Add(1)
 			continue
+		}
+		if r.feedLimit(queued) {
+			return nil
 		}
 		if row.Err != nil {
 			r.finish(report.Row{
@@ -274,6 +286,7 @@ func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 				continue
 			}
 		}
+		queued++
 		select {
 		case queue <- row:
 		case <-r.jobCtx.Done():
@@ -345,6 +358,15 @@ type callResult struct {
 // job stopped before the call could finish; a job-fatal error also stops
 // the job.
 func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Context) error) callResult {
+	return r.callOp(pacer, "", line, fn)
+}
+
+// callOp is call for an operation other than the one pacer is named for
+// (a sign-out paced with the write, on the same quota category).
+func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn func(context.Context) error) callResult {
+	if operation == "" {
+		operation = r.operationOf(pacer)
+	}
 	var res callResult
 	for {
 		if err := pacer.Wait(r.jobCtx); err != nil {
@@ -393,7 +415,7 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 				res.err = errStopped
 				return res
 			}
-			r.stop(&Fatal{Line: line, Code: code, Err: &CallError{Operation: r.operationOf(pacer), Code: code, Message: res.message, Err: err}})
+			r.stop(&Fatal{Line: line, Code: code, Err: &CallError{Operation: operation, Code: code, Message: res.message, Err: err}})
 			res.err = errStopped
 			return res
 		default:

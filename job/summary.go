@@ -24,6 +24,9 @@ type Stats struct {
 	// whether a pool sends them with Cognito's own sender.
 	resetEmails    atomic.Int64
 	cognitoDefault atomic.Bool
+	// A dry run's count of users already in the target state of their
+	// action (what --skip-status would spare).
+	inTargetState atomic.Int64
 
 	mu       sync.Mutex
 	outcomes map[report.Outcome]int64
@@ -70,19 +73,24 @@ type Summary struct {
 	ErrorCodes []CodeCount              `json:"error_codes"`
 	Resumed    int64                    `json:"resumed_rows"` // passed over: an earlier run finished them
 	// A dry run's forecast of the real run.
-	DryRun           bool               `json:"dry_run,omitempty"`
-	EstimatedSeconds float64            `json:"estimated_seconds,omitempty"` // the planned writes at the chosen rate
-	ResetEmails      int64              `json:"reset_emails,omitempty"`      // reset codes that would be e-mailed
-	Warnings         []string           `json:"warnings,omitempty"`
-	Calls            int64              `json:"calls"`
-	Throttled        int64              `json:"throttled_calls"`
-	Retried          int64              `json:"retried_calls"`
-	Elapsed          time.Duration      `json:"-"`
-	ElapsedS         float64            `json:"elapsed_seconds"`
-	CallsPerS        float64            `json:"calls_per_second"`
-	LatencyMS        map[string]float64 `json:"latency_ms"`
-	Workers          int                `json:"workers"`
-	Extra            map[string]any     `json:"extra,omitempty"`
+	DryRun           bool     `json:"dry_run,omitempty"`
+	EstimatedSeconds float64  `json:"estimated_seconds,omitempty"` // the planned writes at the chosen rate
+	ResetEmails      int64    `json:"reset_emails,omitempty"`      // reset codes that would be e-mailed
+	Warnings         []string `json:"warnings,omitempty"`
+	InTargetState    int64    `json:"users_in_target_state,omitempty"` // dry run: users already in the state the action leaves
+	LimitReached     int64    `json:"limit_reached,omitempty"`         // --limit stopped the job after this many rows
+	// LimitOf is the rows the run had to do when it started (set by the
+	// caller, which knows the manifest's length; 0 when unknown).
+	LimitOf   int64              `json:"limit_of,omitempty"`
+	Calls     int64              `json:"calls"`
+	Throttled int64              `json:"throttled_calls"`
+	Retried   int64              `json:"retried_calls"`
+	Elapsed   time.Duration      `json:"-"`
+	ElapsedS  float64            `json:"elapsed_seconds"`
+	CallsPerS float64            `json:"calls_per_second"`
+	LatencyMS map[string]float64 `json:"latency_ms"`
+	Workers   int                `json:"workers"`
+	Extra     map[string]any     `json:"extra,omitempty"`
 }
 
 func (s *Stats) summary(elapsed time.Duration) *Summary {
@@ -143,9 +151,23 @@ func (s *Summary) Print(w io.Writer) {
 		if s.ResetEmails > 0 {
 			fmt.Fprintf(w, "            %d reset codes would be e-mailed\n", s.ResetEmails)
 		}
+		if s.InTargetState > 0 {
+			users := fmt.Sprintf("%d users are", s.InTargetState)
+			if s.InTargetState == 1 {
+				users = "1 user is"
+			}
+			fmt.Fprintf(w, "            %s already in the target state of the action (--skip-status STATUS spares them)\n", users)
+		}
 		for _, warn := range s.Warnings {
 			fmt.Fprintf(w, "warning:    %s\n", warn)
 		}
+	}
+	if s.LimitReached > 0 {
+		of := ""
+		if s.LimitOf > 0 {
+			of = fmt.Sprintf(" of %d", s.LimitOf)
+		}
+		fmt.Fprintf(w, "limit reached: %d%s rows; --resume continues\n", s.LimitReached, of)
 	}
 	if s.Resumed > 0 {
 		fmt.Fprintf(w, "resumed:    %d rows already done by an earlier run\n", s.Resumed)

@@ -75,7 +75,7 @@ func TestReportNeutralisesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2", "'=cmd|' /C calc'!A0", "reset", "failed", "'@x", "'-bad", "1", "'+s", "0", "2026-01-02T03:04:05.000Z"}
+	want := []string{"2", "'=cmd|' /C calc'!A0", "reset", "failed", "'@x", "'-bad", "1", "'+s", "0", "2026-01-02T03:04:05.000Z", ""}
 	if strings.Join(recs[1], "\x00") != strings.Join(want, "\x00") {
 		t.Errorf("row %q, want %q", recs[1], want)
 	}

@@ -28,6 +28,7 @@ const maxRowBytes = 64 << 10
 type Index struct {
 	final     bitmap // last outcome succeeded/skipped, or failed with a non-retryable code
 	failed    bitmap // last outcome failed
+	writeDone bitmap // last outcome failed in the sign-out after a successful write
 	rows      int
 	bad       int
 	truncated bool
@@ -65,6 +66,13 @@ func (ix *Index) Final(line int, retryFailed bool) bool {
 		return false
 	}
 	return !(retryFailed && ix.failed.get(line))
+}
+
+// WriteDone reports whether line's last row failed in the sign-out that
+// follows a successful write (signed_out false): a resumed run sends only
+// the sign-out for it, never the write again.
+func (ix *Index) WriteDone(line int) bool {
+	return line > 0 && ix.writeDone.get(line)
 }
 
 // Count is the number of lines with a final outcome (Final(line, false)).
@@ -173,14 +181,14 @@ type loader struct {
 	codes     []string // error codes seen, with their retryable verdict,
 	retry     []bool   // so that a million failed rows do not allocate
 	// CSV column positions and scratch for unquoting
-	col     [3]int // line, outcome, error_code
+	col     [4]int // line, outcome, error_code, signed_out
 	ncols   int
-	scratch [3][]byte
+	scratch [4][]byte
 }
 
 func loadIndex(r io.Reader, format Format, retryable func(string) bool, maxLine int) (*Index, error) {
 	l := &loader{ix: &Index{}, retryable: retryable, maxLine: maxLine}
-	l.col = [3]int{0, 3, 4}
+	l.col = [4]int{0, 3, 4, 10}
 	l.ncols = len(Columns)
 	br := bufio.NewReaderSize(r, maxRowBytes)
 	first := true
@@ -235,11 +243,12 @@ func loadIndex(r io.Reader, format Format, retryable func(string) bool, maxLine 
 func (l *loader) finish() *Index {
 	l.ix.final = l.ix.final.trim()
 	l.ix.failed = l.ix.failed.trim()
+	l.ix.writeDone = l.ix.writeDone.trim()
 	return l.ix
 }
 
 // apply records the outcome of one row.
-func (l *loader) apply(lineNo []byte, outcome []byte, code []byte) {
+func (l *loader) apply(lineNo []byte, outcome []byte, code []byte, signedOut []byte) {
 	n, ok := parseLineNumber(lineNo, l.maxLine)
 	k := outcomeKind(outcome)
 	if !ok || k == kindBad {
@@ -252,8 +261,14 @@ func (l *loader) apply(lineNo []byte, outcome []byte, code []byte) {
 	case kindDone:
 		ix.final.set(n)
 		ix.failed.clear(n)
+		ix.writeDone.clear(n)
 	case kindFailed:
 		ix.failed.set(n)
+		if string(signedOut) == SignedOutNo {
+			ix.writeDone.set(n)
+		} else {
+			ix.writeDone.clear(n)
+		}
 		if l.isRetryable(code) {
 			ix.final.clear(n)
 		} else {
@@ -262,6 +277,7 @@ func (l *loader) apply(lineNo []byte, outcome []byte, code []byte) {
 	case kindPlanned:
 		ix.final.clear(n)
 		ix.failed.clear(n)
+		ix.writeDone.clear(n)
 	}
 }
 
@@ -304,7 +320,7 @@ func parseLineNumber(b []byte, limit int) (int, bool) {
 // csvHeader recognises a header line and takes the column positions from
 // it. A first line that is not a header is read as a row.
 func (l *loader) csvHeader(line []byte) bool {
-	col := [3]int{-1, -1, -1}
+	col := [4]int{-1, -1, -1, -1}
 	n := 0
 	ok := splitCSV(line, func(i int, field []byte) {
 		n++
@@ -315,6 +331,8 @@ func (l *loader) csvHeader(line []byte) bool {
 			col[1] = i
 		case "error_code":
 			col[2] = i
+		case "signed_out":
+			col[3] = i
 		}
 	})
 	if !ok || col[0] < 0 || col[1] < 0 {
@@ -325,7 +343,7 @@ func (l *loader) csvHeader(line []byte) bool {
 }
 
 func (l *loader) csvRow(line []byte) {
-	var got [3][]byte
+	var got [4][]byte
 	n := 0
 	ok := splitCSV(line, func(i int, field []byte) {
 		n++
@@ -342,7 +360,7 @@ func (l *loader) csvRow(line []byte) {
 		l.ix.bad++
 		return
 	}
-	l.apply(got[0], got[1], got[2])
+	l.apply(got[0], got[1], got[2], got[3])
 }
 
 // splitCSV walks the fields of one CSV record that has no line breaks, as
@@ -408,7 +426,7 @@ func splitCSV(line []byte, fn func(i int, field []byte)) bool {
 // path without allocating; other valid JSON objects (escaped values, nested
 // values under other keys) are handled too, at some cost.
 func (l *loader) jsonRow(line []byte) {
-	var fields [3][]byte // line, outcome, error_code as raw tokens
+	var fields [4][]byte // line, outcome, error_code, signed_out as raw tokens
 	s := jscan{b: line}
 	s.ws()
 	if !s.eat('{') {
@@ -448,6 +466,8 @@ func (l *loader) jsonRow(line []byte) {
 				fields[1] = tok
 			case "error_code":
 				fields[2] = tok
+			case "signed_out":
+				fields[3] = tok
 			}
 			s.ws()
 			if s.eat(',') {
@@ -474,7 +494,14 @@ func (l *loader) jsonRow(line []byte) {
 		l.ix.bad++
 		return
 	}
-	l.apply(fields[0], outcome, code)
+	var signedOut []byte
+	if fields[3] != nil && string(fields[3]) != "null" {
+		if signedOut, ok1 = jsonStringValue(fields[3]); !ok1 {
+			l.ix.bad++
+			return
+		}
+	}
+	l.apply(fields[0], outcome, code, signedOut)
 }
 
 // jsonStringValue returns the content of a JSON string token, unescaped.

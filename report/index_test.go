@@ -25,11 +25,11 @@ func retryableCodes(code string) bool {
 }
 
 func csvLine(line int, outcome, code string) string {
-	return fmt.Sprintf("%d,user%d,reset,%s,%s,msg,1,,5,2025-03-14T15:09:26.535Z\n", line, line, outcome, code)
+	return fmt.Sprintf("%d,user%d,reset,%s,%s,msg,1,,5,2025-03-14T15:09:26.535Z,\n", line, line, outcome, code)
 }
 
 func jsonLine(line int, outcome, code string) string {
-	return fmt.Sprintf(`{"line":%d,"username":"user%d","action":"reset","outcome":%q,"error_code":%q,"message":"m","attempts":1,"user_status":"","duration_ms":5,"finished_at":"2025-03-14T15:09:26.535Z"}`+"\n", line, line, outcome, code)
+	return fmt.Sprintf(`{"line":%d,"username":"user%d","action":"reset","outcome":%q,"error_code":%q,"message":"m","attempts":1,"user_status":"","duration_ms":5,"finished_at":"2025-03-14T15:09:26.535Z","signed_out":""}`+"\n", line, line, outcome, code)
 }
 
 func TestLoadIndex(t *testing.T) {
@@ -71,8 +71,8 @@ func TestLoadIndex(t *testing.T) {
 		{
 			name: "csv quoting, CRLF, BOM", file: "r.csv",
 			content: "\xEF\xBB\xBF" + strings.ReplaceAll(hdr, "\n", "\r\n") +
-				"2,\"a,\"\"b\"\"\",reset,\"succeeded\",,\"x, y\",1,,5,t\r\n" +
-				"3,b,reset,failed,\"UserNotFound\"\"Exception\",m,1,,5,t\r\n",
+				"2,\"a,\"\"b\"\"\",reset,\"succeeded\",,\"x, y\",1,,5,t,\r\n" +
+				"3,b,reset,failed,\"UserNotFound\"\"Exception\",m,1,,5,t,\r\n",
 			final: []int{2, 3}, finalRetry: []int{2}, rows: 2,
 		},
 		{
@@ -223,7 +223,7 @@ func (g *reportGen) Read(p []byte) (int, error) {
 			g.buf = append(g.buf, r.ErrorCode...)
 			g.buf = append(g.buf, ',')
 			g.buf = append(g.buf, r.Message...)
-			g.buf = append(g.buf, ",1,FORCE_CHANGE_PASSWORD,42,2025-03-14T15:09:26.535Z\n"...)
+			g.buf = append(g.buf, ",1,FORCE_CHANGE_PASSWORD,42,2025-03-14T15:09:26.535Z,\n"...)
 		}
 		g.i++
 	}
@@ -301,6 +301,63 @@ func BenchmarkLoadIndex(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// TestLoadIndexWriteDone: a row whose sign-out failed after its write
+// (signed_out false) tells a resumed run to send only the sign-out; a later
+// row for the line overrides it, as for the other outcomes.
+func TestLoadIndexWriteDone(t *testing.T) {
+	for _, name := range []string{"r.csv", "r.jsonl"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			w, err := Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := []Row{
+				{Line: 2, Username: "a", Action: "reset", Outcome: Failed, ErrorCode: "TooManyRequestsException", SignedOut: SignedOutNo},
+				{Line: 3, Username: "b", Action: "reset", Outcome: Failed, ErrorCode: "TooManyRequestsException"},
+				{Line: 4, Username: "c", Action: "reset", Outcome: Succeeded, SignedOut: SignedOutYes},
+				{Line: 5, Username: "d", Action: "reset", Outcome: Failed, ErrorCode: "InternalErrorException", SignedOut: SignedOutNo},
+				{Line: 5, Username: "d", Action: "reset", Outcome: Succeeded, SignedOut: SignedOutYes},
+				{Line: 6, Username: "e", Action: "reset", Outcome: Failed, ErrorCode: "UserNotFoundException", SignedOut: SignedOutNo},
+			}
+			for _, r := range rows {
+				if err := w.Write(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ix, err := LoadIndex(path, retryableCodes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var done []int
+			for line := range 10 {
+				if ix.WriteDone(line) {
+					done = append(done, line)
+				}
+			}
+			if !slices.Equal(done, []int{2, 6}) {
+				t.Errorf("WriteDone lines %v, want [2 6]", done)
+			}
+			if ix.Final(2, false) || !ix.Final(6, false) || ix.Final(6, true) {
+				t.Errorf("Final(2)=%v Final(6)=%v Final(6, retryFailed)=%v, want false true false", ix.Final(2, false), ix.Final(6, false), ix.Final(6, true))
+			}
+			var back []Row
+			if err := ReadRows(path, func(r Row) error { back = append(back, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range back {
+				if r.SignedOut != rows[i].SignedOut {
+					t.Errorf("row %d signed_out read back as %q, want %q", i, r.SignedOut, rows[i].SignedOut)
+				}
+			}
 		})
 	}
 }

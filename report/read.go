@@ -94,6 +94,7 @@ func parseCSVRow(line []byte) (Row, error) {
 		}
 		r.FinishedAt = t
 	}
+	r.SignedOut = rec[10]
 	if !validOutcome(r.Outcome) {
 		errs = append(errs, fmt.Errorf("unknown outcome %q", r.Outcome))
 	}
@@ -116,6 +117,7 @@ type jsonRowFields struct {
 	UserStatus string  `json:"user_status"`
 	DurationMS int64   `json:"duration_ms"`
 	FinishedAt string  `json:"finished_at"`
+	SignedOut  string  `json:"signed_out"`
 }
 
 func parseJSONRow(line []byte) (Row, error) {
@@ -127,7 +129,7 @@ func parseJSONRow(line []byte) (Row, error) {
 		return Row{}, fmt.Errorf("missing %q or %q", "line", "outcome")
 	}
 	r := Row{Line: *j.Line, Username: j.Username, Action: j.Action, Outcome: Outcome(*j.Outcome), ErrorCode: j.ErrorCode,
-		Message: j.Message, Attempts: j.Attempts, UserStatus: j.UserStatus, DurationMS: j.DurationMS}
+		Message: j.Message, Attempts: j.Attempts, UserStatus: j.UserStatus, DurationMS: j.DurationMS, SignedOut: j.SignedOut}
 	if j.FinishedAt != "" {
 		t, err := time.Parse(time.RFC3339, j.FinishedAt)
 		if err != nil {

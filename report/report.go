@@ -52,10 +52,21 @@ type Row struct {
 	UserStatus string
 	DurationMS int64
 	FinishedAt time.Time // written in UTC, RFC 3339 with milliseconds
+	// SignedOut is "true" when the job signed the user out after its write
+	// (--sign-out), "false" when the write succeeded and the sign-out did
+	// not (a resumed run sends only the sign-out), and empty when no
+	// sign-out was asked for or the write was not made.
+	SignedOut string
 }
 
+// The values of Row.SignedOut.
+const (
+	SignedOutYes = "true"
+	SignedOutNo  = "false"
+)
+
 // Columns is the report's column (CSV) and key (JSONL) order.
-var Columns = []string{"line", "username", "action", "outcome", "error_code", "message", "attempts", "user_status", "duration_ms", "finished_at"}
+var Columns = []string{"line", "username", "action", "outcome", "error_code", "message", "attempts", "user_status", "duration_ms", "finished_at", "signed_out"}
 
 // csvHeader is the first line of a CSV report.
 var csvHeader = strings.Join(Columns, ",") + "\n"
@@ -258,6 +269,7 @@ func (w *Writer) Write(r Row) error {
 	r.Action = clip(r.Action, maxNameBytes)
 	r.ErrorCode = clip(r.ErrorCode, maxNameBytes)
 	r.UserStatus = clip(r.UserStatus, maxNameBytes)
+	r.SignedOut = clip(r.SignedOut, maxNameBytes)
 	r.Message = clip(r.Message, maxMessageBytes)
 	var err error
 	if w.format == JSONL {
@@ -290,6 +302,7 @@ func (w *Writer) appendCSVRow(dst []byte, r *Row) ([]byte, error) {
 	w.rec[7] = Neutralise(oneLine(r.UserStatus))
 	w.rec[8] = strconv.FormatInt(r.DurationMS, 10)
 	w.rec[9] = formatTime(r.FinishedAt)
+	w.rec[10] = oneLine(r.SignedOut)
 	w.cbuf.Reset()
 	if err := w.cw.Write(w.rec); err != nil {
 		return dst, err
@@ -367,7 +380,9 @@ func appendJSONRow(b []byte, r *Row) []byte {
 	if !r.FinishedAt.IsZero() {
 		b = r.FinishedAt.UTC().AppendFormat(b, timeLayout)
 	}
-	return append(b, "\"}\n"...)
+	b = append(b, `","signed_out":`...)
+	b = appendJSONString(b, r.SignedOut)
+	return append(b, "}\n"...)
 }
 
 const hexDigits = "0123456789abcdef"

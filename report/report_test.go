@@ -221,9 +221,9 @@ func TestCreateRefusesExisting(t *testing.T) {
 func TestAppend(t *testing.T) {
 	hdr := csvHeader
 	row3 := "3,bob,set-temporary,succeeded,,,1,FORCE_CHANGE_PASSWORD,5,2025-03-14T15:09:26.535Z\n"
-	new4 := "4,carol,reset,succeeded,,,1,RESET_REQUIRED,7,2025-03-14T15:09:26.535Z\n"
+	new4 := "4,carol,reset,succeeded,,,1,RESET_REQUIRED,7,2025-03-14T15:09:26.535Z,\n"
 	j3 := `{"line":3,"username":"bob","action":"reset","outcome":"succeeded"}` + "\n"
-	j4 := `{"line":4,"username":"carol","action":"reset","outcome":"succeeded","error_code":"","message":"","attempts":1,"user_status":"RESET_REQUIRED","duration_ms":7,"finished_at":"2025-03-14T15:09:26.535Z"}` + "\n"
+	j4 := `{"line":4,"username":"carol","action":"reset","outcome":"succeeded","error_code":"","message":"","attempts":1,"user_status":"RESET_REQUIRED","duration_ms":7,"finished_at":"2025-03-14T15:09:26.535Z","signed_out":""}` + "\n"
 	tests := []struct {
 		name, file, before, want string
 		wantErr                  string

@@ -63,6 +63,8 @@ var (
 		"export output-format": {"csv", "jsonl"},
 		"export status": {"CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED", "UNCONFIRMED",
 			"EXTERNAL_PROVIDER", "ARCHIVED", "COMPROMISED", "UNKNOWN"},
+		"skip-status": {"RESET_REQUIRED", "FORCE_CHANGE_PASSWORD", "CONFIRMED", "UNCONFIRMED",
+			"EXTERNAL_PROVIDER", "ARCHIVED", "COMPROMISED", "UNKNOWN"},
 	}
 	fileFlags = map[string]bool{
 		"manifest": true, "report": true, "secrets": true, "policy-file": true,

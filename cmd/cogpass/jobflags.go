@@ -72,6 +72,7 @@ type jobFlags struct {
 	summaryJSON      string
 	progressInterval time.Duration
 	stopGrace        time.Duration
+	incident         incidentFlags
 }
 
 func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
@@ -126,6 +127,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this new file (on --resume, the job's own earlier summary is replaced)")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often a progress line is logged when stderr is not a terminal")
 	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "on a signal, how long calls in flight may take to finish")
+	f.incident.register(fs, cmd)
 }
 
 func newFlagSet(name, example string, stderr io.Writer) *flag.FlagSet {
@@ -275,6 +277,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	if err := f.check(); err != nil {
 		return err
 	}
+	if err := f.incident.check(cmd); err != nil {
+		return err
+	}
 	meta, err := input.ParseClientMetadata(f.clientMetadata)
 	if err != nil {
 		return usageError("--client-metadata: %v", err)
@@ -383,6 +388,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		StopGrace:        f.stopGrace,
 		Logger:           log,
 	}
+	f.incident.apply(&cfg)
 
 	src := &manifestSource{path: f.manifest, format: format, warn: func(names []string) {
 		quoted := make([]string, len(names))
@@ -510,6 +516,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			return usageError("cannot resume: %v", err)
 		}
 		cfg.Skip = func(line int) bool { return ix.Final(line, f.retryFailed) }
+		cfg.WriteDone = ix.WriteDone
 		resumed = int64(ix.CountFinal(f.retryFailed))
 		log.Info("resuming", "report", reportPath, "rows_done", ix.CountFinal(f.retryFailed), "report_rows", ix.Rows(), "unreadable_rows", ix.BadRows())
 		if rep, err = report.Append(reportPath); err != nil {
@@ -553,6 +560,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 
 	summary, runErr := job.Run(ctx, cfg, api, rows, rep, secretsSink)
 	prog.Close()
+	if summary != nil && summary.LimitReached > 0 {
+		summary.LimitOf = limitOf(total, resumed)
+	}
 	if runErr == nil && manifestSHA != "" {
 		if got, n := finishHash(size, sum); got != manifestSHA || n != manifestSize {
 			runErr = &job.Fatal{Code: "ManifestChanged", Err: fmt.Errorf("manifest %s changed while the job ran: the report says what was done to each row read; check it before any rerun", f.manifest)}
@@ -662,6 +672,7 @@ func (f *jobFlags) jobParams(meta map[string]string) map[string]string {
 		}
 		p["client_metadata"] = b.String()
 	}
+	f.incident.params(p)
 	return p
 }
 
