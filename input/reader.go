@@ -410,3 +410,22 @@ func shorten(s string, n int) string {
 	}
 	return s[:i]
 }
+
+// HasColumn reports whether a CSV manifest's header has the known column
+// name (matched as the reader matches it). known is false for JSON Lines,
+// whose keys vary by line.
+func (r *Reader) HasColumn(name string) (has, known bool) {
+	if r.format != FormatCSV {
+		return false, false
+	}
+	want := lookupField(name)
+	if want == fNone {
+		return false, true
+	}
+	for _, f := range r.cols {
+		if f == want {
+			return true, true
+		}
+	}
+	return false, true
+}

@@ -450,6 +450,10 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		if err != nil {
 			return err
 		}
+		if err := checkPoolSource(cmd, &f, rows); err != nil {
+			closeManifest()
+			return err
+		}
 		plan, err = job.Preflight(ctx, cfg, api, rows)
 		closeManifest()
 		if err != nil {
@@ -458,6 +462,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 				return &exitError{code: exitUsage, err: hinted(fmt.Errorf("preflight: %w", err), fatal.Code)}
 			}
 			return usageError("preflight: %v", err)
+		}
+		if poolMissingEverywhere(&f, plan) {
+			return errNoPool()
 		}
 		if plan.Invalid > 0 && !f.skipInvalid {
 			var b strings.Builder
@@ -486,6 +493,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return err
 	}
 	defer closeManifest()
+	if err := checkPoolSource(cmd, &f, rows); err != nil {
+		return err
+	}
 
 	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
 		rows := "all"
