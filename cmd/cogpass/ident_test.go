@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -112,4 +115,112 @@ func filesIn(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// identityEnv is an emulator with a case-sensitive pool holding john.doe
+// and John.Doe (two users), and a case-insensitive pool with the e-mail
+// alias where rhaddad signs in as R.Haddad@example.com too.
+func identityEnv(t *testing.T) string {
+	t.Helper()
+	srv := emulator.New(emulator.Options{})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(srv.CreatePool(emulator.PoolConfig{ID: "us-east-1_Sens", CaseSensitive: true}))
+	must(srv.AddUser("us-east-1_Sens", emulator.SeedUser{Username: "john.doe"}))
+	must(srv.AddUser("us-east-1_Sens", emulator.SeedUser{Username: "John.Doe"}))
+	must(srv.CreatePool(emulator.PoolConfig{ID: "us-east-1_Insens", AliasAttributes: []string{"email"}}))
+	must(srv.AddUser("us-east-1_Insens", emulator.SeedUser{Username: "rhaddad", Email: "R.Haddad@example.com", EmailVerified: true}))
+	must(srv.AddUser("us-east-1_Insens", emulator.SeedUser{Username: "alice"}))
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	return hs.URL
+}
+
+// duplicateLines runs cogpass and returns the lines its report names as
+// DuplicateUser, and how many rows it has.
+func duplicateLines(t *testing.T, reportPath string, args ...string) ([]int, int) {
+	t.Helper()
+	code, out := runCLI(t, args...)
+	if code != 0 && code != exitRowsFailed {
+		t.Fatalf("%v: exit %d:\n%s", args, code, out)
+	}
+	var lines []int
+	rows := readReport(t, reportPath)
+	for _, r := range rows {
+		if r.ErrorCode == "DuplicateUser" {
+			lines = append(lines, r.Line)
+		}
+	}
+	sort.Ints(lines)
+	return lines, len(rows)
+}
+
+// Two rows are one user by the pool's case rule or by the canonical
+// username the look-up returns; a real run, a dry run (online and
+// offline) and a manifest on stdin find the same duplicates.
+func TestDuplicatesFollowThePoolsIdentity(t *testing.T) {
+	url := identityEnv(t)
+	tests := []struct {
+		pool, manifest string
+		want           []int // DuplicateUser lines, with look-ups
+		offline        []int // without (the offline dry run)
+		writes         int
+	}{
+		{"us-east-1_Sens", "username\njohn.doe\nJohn.Doe\n", nil, nil, 2},
+		{"us-east-1_Insens", "username\nrhaddad\nR.Haddad@example.com\nRHADDAD\nalice\n", []int{3, 4}, []int{4}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pool, func(t *testing.T) {
+			dir := t.TempDir()
+			manifest := filepath.Join(dir, "users.csv")
+			os.WriteFile(manifest, []byte(tt.manifest), 0o644)
+			// One worker: of two rows resolving to one user, the first looked up
+			// is sent, and with one worker that is the first in the manifest.
+			common := []string{"set", "--user-pool-id", tt.pool, "--endpoint-url", url, "--manifest", manifest, "--rate", "2000", "--concurrency", "1"}
+
+			got, _ := duplicateLines(t, manifest+".dryrun.report.csv", append(common, "--dry-run")...)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("dry run: DuplicateUser on lines %v, want %v", got, tt.want)
+			}
+
+			var policyJSON, stderr bytes.Buffer
+			err := run(context.Background(), []string{"policy", "--user-pool-id", tt.pool, "--endpoint-url", url, "--output", "json"}, &policyJSON, &stderr)
+			if code := exitCode(err, &stderr); code != 0 {
+				t.Fatalf("policy: exit %d: %s", code, stderr.String())
+			}
+			policyFile := filepath.Join(dir, "policy.json")
+			os.WriteFile(policyFile, policyJSON.Bytes(), 0o644)
+			offlineReport := filepath.Join(dir, "offline.csv")
+			got, _ = duplicateLines(t, offlineReport, "set", "--manifest", manifest, "--dry-run", "--offline", "--policy-file", policyFile, "--report", offlineReport)
+			if !slices.Equal(got, tt.offline) {
+				t.Errorf("offline dry run: DuplicateUser on lines %v, want %v", got, tt.offline)
+			}
+
+			data, _ := os.ReadFile(manifest)
+			withStdin(t, bytes.NewBuffer(data))
+			stdinReport := filepath.Join(dir, "stdin.csv")
+			got, _ = duplicateLines(t, stdinReport, "set", "--user-pool-id", tt.pool, "--endpoint-url", url, "--manifest", "-", "--manifest-format", "csv",
+				"--report", stdinReport, "--secrets", filepath.Join(dir, "stdin.secrets.csv"), "--rate", "2000", "--concurrency", "1")
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("stdin: DuplicateUser on lines %v, want %v", got, tt.want)
+			}
+
+			fileReport := filepath.Join(dir, "file.csv")
+			got, _ = duplicateLines(t, fileReport, append(common, "--yes", "--skip-invalid", "--report", fileReport, "--secrets", filepath.Join(dir, "file.secrets.csv"))...)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("real run: DuplicateUser on lines %v, want %v", got, tt.want)
+			}
+			secrets := readSecrets(t, filepath.Join(dir, "file.secrets.csv"))
+			if len(secrets) != tt.writes {
+				t.Errorf("real run set %d passwords (%v), want %d", len(secrets), secrets, tt.writes)
+			}
+		})
+	}
 }

@@ -302,6 +302,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		recipients = append(recipients, more...)
 	}
 	var pol *policy.Policy
+	var caseSensitive *bool // the policy file's username case rule
 	if f.policyFile != "" {
 		data, err := os.ReadFile(f.policyFile)
 		if err != nil {
@@ -312,6 +313,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			return usageError("--policy-file %s: %v", f.policyFile, err)
 		}
 		pol = &p
+		caseSensitive = policy.ParseCaseSensitive(data)
 	}
 
 	reportPath, secretsPath := f.reportPath, f.secretsPath
@@ -380,6 +382,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		DryRun:           f.dryRun,
 		Offline:          f.offline,
 		Policy:           pol,
+		CaseSensitive:    caseSensitive,
 		PasswordLength:   f.passwordLength,
 		PasswordSymbols:  f.passwordSymbols,
 		IncludeFederated: f.includeFederated,

@@ -36,9 +36,17 @@ type policyDoc struct {
 	UserPoolID          string        `json:"UserPoolId"`
 	PasswordPolicy      policy.Policy `json:"PasswordPolicy"`
 	EmailSendingAccount string        `json:"EmailSendingAccount"`
-	GeneratedLength     int           `json:"GeneratedLength"`
-	Symbols             string        `json:"Symbols"`
-	Samples             []string      `json:"Samples,omitempty"`
+	// UsernameConfiguration is the pool's username case rule, resolved
+	// (a pool without the setting is case-sensitive): an offline dry run
+	// finds duplicate users by it.
+	UsernameConfiguration usernameConfig `json:"UsernameConfiguration"`
+	GeneratedLength       int            `json:"GeneratedLength"`
+	Symbols               string         `json:"Symbols"`
+	Samples               []string       `json:"Samples,omitempty"`
+}
+
+type usernameConfig struct {
+	CaseSensitive bool `json:"CaseSensitive"`
 }
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,7 +91,8 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return usageError("--password-length: %v", err)
 	}
-	doc := policyDoc{UserPoolID: userPoolID, PasswordPolicy: pol, EmailSendingAccount: email, GeneratedLength: length, Symbols: policy.Symbols}
+	doc := policyDoc{UserPoolID: userPoolID, PasswordPolicy: pol, EmailSendingAccount: email, GeneratedLength: length, Symbols: policy.Symbols,
+		UsernameConfiguration: usernameConfig{CaseSensitive: job.PoolCaseSensitive(pool)}}
 	if sample > 0 {
 		gen, err := policy.NewGenerator(pol, passwordLength)
 		if err != nil {
@@ -134,6 +143,11 @@ func printPolicy(w io.Writer, d policyDoc, validitySource string) error {
 		sender += " (Cognito's own sender: a low daily e-mail quota, 50 a day by default; mind it for mass resets)"
 	}
 	fmt.Fprintf(tw, "E-mail sender:\t%s\n", sender)
+	if d.UsernameConfiguration.CaseSensitive {
+		fmt.Fprintf(tw, "Usernames:\tcase-sensitive (John.Doe and john.doe are two users)\n")
+	} else {
+		fmt.Fprintf(tw, "Usernames:\tcase-insensitive (John.Doe and john.doe are one user)\n")
+	}
 	fmt.Fprintf(tw, "Symbols cogpass uses:\t%s\n", d.Symbols)
 	fmt.Fprintf(tw, "Generated length:\t%d\n", d.GeneratedLength)
 	if err := tw.Flush(); err != nil {

@@ -284,3 +284,28 @@ func Parse(data []byte) (Policy, error) {
 	}
 	return Policy{}, fmt.Errorf("parse policy: no PasswordPolicy found (want the output of describe-user-pool or cogpass policy --output json)")
 }
+
+// ParseCaseSensitive reads a pool's username case rule from the same JSON
+// as Parse: UsernameConfiguration.CaseSensitive, under UserPool (as
+// describe-user-pool prints it) or at the top (as `cogpass policy --output
+// json` writes it). It is nil when the file does not say; the caller then
+// takes the API's default, case-sensitive.
+func ParseCaseSensitive(data []byte) *bool {
+	type usernameConfig struct{ CaseSensitive *bool }
+	var doc struct {
+		UserPool *struct {
+			UsernameConfiguration *usernameConfig
+		}
+		UsernameConfiguration *usernameConfig
+	}
+	if json.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	switch {
+	case doc.UserPool != nil && doc.UserPool.UsernameConfiguration != nil:
+		return doc.UserPool.UsernameConfiguration.CaseSensitive
+	case doc.UsernameConfiguration != nil:
+		return doc.UsernameConfiguration.CaseSensitive
+	}
+	return nil
+}
