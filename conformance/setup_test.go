@@ -361,7 +361,7 @@ func readCSV(t *testing.T, path string) [][]string {
 	return recs
 }
 
-// secret is a row of the secrets file: CSV line,username,password.
+// secret is a row of the secrets file: CSV line,username,password,status.
 type secret struct{ line, username, password string }
 
 func readSecrets(t *testing.T, path string) map[string]secret {
@@ -373,16 +373,22 @@ func readSecrets(t *testing.T, path string) map[string]secret {
 	if mode := fi.Mode().Perm(); mode != 0o600 {
 		t.Errorf("%s: mode %o, want 600", path, mode)
 	}
+	// Each password is recorded pending before its call, then applied (or
+	// refused): a user's password is its last record.
 	out := map[string]secret{}
 	for i, r := range readCSV(t, path) {
-		if i == 0 && slices.Equal(r, []string{"line", "username", "password"}) {
+		if i == 0 && slices.Equal(r, []string{"line", "username", "password", "status"}) {
 			continue
 		}
-		if len(r) != 3 {
+		if len(r) != 4 {
 			t.Fatalf("%s: record %d has %d fields", path, i+1, len(r))
 		}
-		if _, dup := out[r[1]]; dup {
-			t.Errorf("%s: user %s twice", path, r[1])
+		if prev, dup := out[r[1]]; dup && prev.line != r[0] {
+			t.Errorf("%s: user %s on two lines", path, r[1])
+		}
+		if r[3] == "refused" {
+			delete(out, r[1])
+			continue
 		}
 		out[r[1]] = secret{r[0], r[1], r[2]}
 	}

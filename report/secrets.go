@@ -1,11 +1,10 @@
 package report
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -16,73 +15,76 @@ import (
 )
 
 // secretsHeader is the first line of the (decrypted) secrets file.
-const secretsHeader = "line,username,password\n"
+const secretsHeader = "line,username,password,status\n"
 
-// Secrets writes generated passwords to a CSV file (line,username,password)
-// that only its owner can read, optionally encrypted to age recipients so no
-// password is ever on disk in clear. It is safe for concurrent use.
+// ageMagic begins every age file, and so every segment of an encrypted
+// secrets file.
+const ageMagic = "age-encryption.org/v1\n"
+
+// The status of a secrets record. A password is recorded pending before the
+// call that sets it, then applied or refused once the answer is known; a
+// pending record with no later record for its line is a call whose outcome
+// is not known (the job stopped, or every answer was lost), which a resumed
+// run settles. The password a user has is the one of the last applied
+// record for its line.
+const (
+	SecretPending = "pending"
+	SecretApplied = "applied"
+	SecretRefused = "refused" // Cognito refused it: the user kept its password
+)
+
+// Secrets writes generated passwords to a CSV file
+// (line,username,password,status) that only its owner can read, optionally
+// encrypted to age recipients so no password is ever on disk in clear. It is
+// safe for concurrent use.
 //
-// Crash safety differs by mode. Plain: each row reaches the OS before Write
-// returns, like the report. Age: the file is one age stream, whose payload is
-// encrypted in 64 KiB chunks and which is only complete once Close writes the
-// final chunk; rows since the last full chunk are lost if the process dies,
-// and the age CLI refuses a stream without its final chunk (the Go library
-// yields the complete chunks before failing). A resumed job then has users
-// whose generated password was set but is in no secrets file (report rows
-// succeeded, line absent from the decrypted secrets); nothing here can detect
-// that, so the operator must set those users again.
+// Every record reaches the OS before its method returns, and Pending fsyncs
+// it: a crash, even of the machine, loses no password that may have been
+// set. Encrypted, every record is a complete age file of its own (a
+// segment), sealed before the method returns; the file is the concatenation
+// of its segments, which ReadSecrets (and cogpass secrets decrypt) reads
+// back in order. A crash can cut only the segment being written, whose
+// password is either in an earlier pending segment or was never sent.
 type Secrets struct {
-	mu     sync.Mutex
-	f      *os.File
-	path   string
-	age    io.WriteCloser // nil when plain
-	bw     *bufio.Writer  // over f (plain) or the age writer
-	cw     *csv.Writer
-	rec    [3]string
-	err    error // sticky write error
-	closed bool
+	mu         sync.Mutex
+	f          *os.File
+	path       string
+	recipients []age.Recipient // nil when plain
+	rec        bytes.Buffer    // the record being written, in clear
+	seg        bytes.Buffer    // its age segment
+	err        error           // sticky write error
+	closed     bool
 }
 
 // CreateSecrets creates the secrets file at path with mode 0600, refusing an
 // existing file, and writes its header at once: the file exists before the
 // first password is generated, so a job that cannot write it fails before
-// touching any user. With recipients the content is an age stream.
+// touching any user. With recipients the content is a series of age
+// segments.
 func CreateSecrets(path string, recipients []age.Recipient) (*Secrets, error) {
 	f, err := createPrivate(path)
 	if err != nil {
 		return nil, err
 	}
-	s, err := newSecrets(f, path, recipients, true)
-	if err != nil {
+	s := &Secrets{f: f, path: path, recipients: recipients}
+	if err := s.header(); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// AppendSecrets opens the secrets file of a job being resumed. A plain file
-// is appended to, after its unterminated last row (a crash artifact) is cut.
-// An age stream cannot be appended to, so with recipients the rows go to a
-// new age file next to it: the first free of <path>.2, <path>.3, ...; Path
-// tells which. A missing file is created as by CreateSecrets (the job may have
-// died between creating the report and the secrets file).
+// AppendSecrets opens the secrets file of a job being resumed and appends
+// to it. A plain file's unterminated last row (a crash artifact) is cut
+// first; an encrypted file's cut last segment is left for the reader to
+// pass over (without the private key nothing here can tell it from a whole
+// one). The file must be encrypted exactly when recipients are given. A
+// missing file is created as by CreateSecrets (the job may have died between
+// creating the report and the secrets file).
 func AppendSecrets(path string, recipients []age.Recipient) (*Secrets, error) {
-	if len(recipients) > 0 {
-		p := path
-		for n := 2; ; n++ {
-			s, err := CreateSecrets(p, recipients)
-			if err == nil || !errors.Is(err, fs.ErrExist) {
-				return s, err
-			}
-			if n > 10000 {
-				return nil, fmt.Errorf("secrets file %s: no free name for a continuation file: %w", path, err)
-			}
-			p = path + "." + strconv.Itoa(n)
-		}
-	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		return CreateSecrets(path, nil)
+		return CreateSecrets(path, recipients)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open secrets file for resume: %w", err)
@@ -91,11 +93,22 @@ func AppendSecrets(path string, recipients []age.Recipient) (*Secrets, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := cutPartialTail(f, []byte(secretsHeader)); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("resume secrets file %s: %w", path, err)
+	s := &Secrets{f: f, path: path, recipients: recipients}
+	magic := make([]byte, len(ageMagic))
+	n, _ := f.ReadAt(magic, 0)
+	encrypted := n == len(magic) && string(magic) == ageMagic
+	switch {
+	case n == 0:
+		err = s.header()
+	case len(recipients) > 0 && !encrypted:
+		err = fmt.Errorf("secrets file %s is not age-encrypted: resume with the first run's secrets flags (no --secrets-recipient)", path)
+	case len(recipients) == 0 && encrypted:
+		err = fmt.Errorf("secrets file %s is age-encrypted: resume with the first run's --secrets-recipient or --secrets-recipients-file", path)
+	case len(recipients) == 0:
+		if err = cutPartialTail(f, []byte(secretsHeader)); err != nil {
+			err = fmt.Errorf("resume secrets file %s: %w", path, err)
+		}
 	}
-	s, err := newSecrets(f, path, nil, false)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -139,39 +152,23 @@ func checkPrivate(f *os.File, path string) error {
 	return nil
 }
 
-func newSecrets(f *os.File, path string, recipients []age.Recipient, header bool) (*Secrets, error) {
-	s := &Secrets{f: f, path: path}
-	var dst io.Writer = f
-	if len(recipients) > 0 {
-		aw, err := age.Encrypt(f, recipients...)
-		if err != nil {
-			return nil, fmt.Errorf("encrypt secrets file %s: %w", path, err)
-		}
-		s.age = aw
-		dst = aw
+// header writes the header, as a segment of its own when encrypted.
+func (s *Secrets) header() error {
+	s.rec.Reset()
+	s.rec.WriteString(secretsHeader)
+	if err := s.put(true); err != nil {
+		return fmt.Errorf("write secrets header %s: %w", s.path, err)
 	}
-	s.bw = bufio.NewWriterSize(dst, 4096)
-	s.cw = csv.NewWriter(s.bw)
-	if header {
-		if _, err := s.bw.WriteString(secretsHeader); err != nil {
-			return nil, fmt.Errorf("write secrets header %s: %w", path, err)
-		}
-		if err := s.bw.Flush(); err != nil {
-			return nil, fmt.Errorf("write secrets header %s: %w", path, err)
-		}
-	}
-	return s, nil
+	return nil
 }
 
-// Path is the file rows are written to: for an age-encrypted resume it is
-// the continuation file AppendSecrets chose, not the path it was given.
+// Path is the file rows are written to.
 func (s *Secrets) Path() string { return s.path }
 
-// Encrypted reports whether the file is an age stream.
-func (s *Secrets) Encrypted() bool { return s.age != nil }
+// Encrypted reports whether the file is age-encrypted.
+func (s *Secrets) Encrypted() bool { return len(s.recipients) > 0 }
 
-// Write records a password. Plain files get the row before Write returns;
-// age files only at the next full chunk or Close (see Secrets). Errors never
+// Write records a password the call set (status applied). Errors never
 // contain the password.
 //
 // The username is neutralised against spreadsheet formula injection (see
@@ -180,6 +177,22 @@ func (s *Secrets) Encrypted() bool { return s.age != nil }
 // starts one with a character a spreadsheet reads as a formula; a password
 // the manifest supplies is never written here.
 func (s *Secrets) Write(line int, username, password string) error {
+	return s.record(line, username, password, SecretApplied, false)
+}
+
+// Pending records a password before the call that sets it, on disk
+// (fsync'd, sealed when encrypted) before it returns.
+func (s *Secrets) Pending(line int, username, password string) error {
+	return s.record(line, username, password, SecretPending, true)
+}
+
+// Refused records that the call refused the line's pending password: the
+// user keeps the one it had.
+func (s *Secrets) Refused(line int, username string) error {
+	return s.record(line, username, "", SecretRefused, false)
+}
+
+func (s *Secrets) record(line int, username, password, status string, durable bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -189,17 +202,47 @@ func (s *Secrets) Write(line int, username, password string) error {
 		return s.err
 	}
 	// Valid usernames and passwords have no CR/LF; escaping keeps the one
-	// record per line rule that AppendSecrets relies on for invalid ones.
-	s.rec = [3]string{strconv.Itoa(line), Neutralise(oneLine(username)), oneLine(password)}
-	err := s.cw.Write(s.rec[:])
+	// record per line rule that AppendSecrets and ReadSecrets rely on for
+	// invalid ones.
+	s.rec.Reset()
+	cw := csv.NewWriter(&s.rec)
+	cw.Write([]string{strconv.Itoa(line), Neutralise(oneLine(username)), oneLine(password), status})
+	cw.Flush()
+	err := cw.Error()
 	if err == nil {
-		s.cw.Flush()
-		err = s.cw.Error()
+		err = s.put(durable)
 	}
-	s.rec = [3]string{} // drop the password reference
 	if err != nil {
 		s.err = fmt.Errorf("write secrets file %s: %s", s.path, scrub(err, password))
 		return s.err
+	}
+	return nil
+}
+
+// put writes the record in s.rec to the file in one write, as an age
+// segment when encrypted, and wipes the clear copy.
+func (s *Secrets) put(durable bool) error {
+	defer clear(s.rec.Bytes()[:s.rec.Cap()])
+	data := s.rec.Bytes()
+	if len(s.recipients) > 0 {
+		s.seg.Reset()
+		aw, err := age.Encrypt(&s.seg, s.recipients...)
+		if err != nil {
+			return err
+		}
+		if _, err := aw.Write(data); err != nil {
+			return err
+		}
+		if err := aw.Close(); err != nil {
+			return err
+		}
+		data = s.seg.Bytes()
+	}
+	if _, err := s.f.Write(data); err != nil {
+		return err
+	}
+	if durable {
+		return s.f.Sync()
 	}
 	return nil
 }
@@ -214,16 +257,12 @@ func scrub(err error, password string) string {
 	return msg
 }
 
-// Sync writes buffered data and fsyncs. For an age file it cannot make the
-// rows decryptable (only Close can); it still persists complete chunks.
+// Sync fsyncs the file.
 func (s *Secrets) Sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil
-	}
-	if err := s.bw.Flush(); err != nil {
-		return fmt.Errorf("flush secrets file %s: %w", s.path, err)
 	}
 	if err := s.f.Sync(); err != nil {
 		return fmt.Errorf("sync secrets file %s: %w", s.path, err)
@@ -231,8 +270,7 @@ func (s *Secrets) Sync() error {
 	return nil
 }
 
-// Close flushes, finishes the age stream (its last chunk and tag), fsyncs
-// and closes the file. Closing twice is a no-op.
+// Close fsyncs and closes the file. Closing twice is a no-op.
 func (s *Secrets) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -240,15 +278,7 @@ func (s *Secrets) Close() error {
 		return nil
 	}
 	s.closed = true
-	err := s.bw.Flush()
-	if s.age != nil {
-		if aerr := s.age.Close(); err == nil {
-			err = aerr
-		}
-	}
-	if serr := s.f.Sync(); err == nil {
-		err = serr
-	}
+	err := s.f.Sync()
 	if cerr := s.f.Close(); err == nil {
 		err = cerr
 	}

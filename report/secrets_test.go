@@ -1,10 +1,8 @@
 package report
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,7 +47,7 @@ func TestCreateSecretsPlain(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Plain rows reach the OS per row, before Close.
-	if data, _ := os.ReadFile(path); string(data) != secretsHeader+"2,alice,\"p\"\"w,1\"\n" {
+	if data, _ := os.ReadFile(path); string(data) != secretsHeader+"2,alice,\"p\"\"w,1\",applied\n" {
 		t.Errorf("after one Write: %q", data)
 	}
 	if err := s.Write(3, "bob", "Zx9!zzzzzzzzzzzz"); err != nil {
@@ -61,7 +59,7 @@ func TestCreateSecretsPlain(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	want := secretsHeader + "2,alice,\"p\"\"w,1\"\n3,bob,Zx9!zzzzzzzzzzzz\n"
+	want := secretsHeader + "2,alice,\"p\"\"w,1\",applied\n3,bob,Zx9!zzzzzzzzzzzz,applied\n"
 	if data, _ := os.ReadFile(path); string(data) != want {
 		t.Errorf("secrets file %q, want %q", data, want)
 	}
@@ -97,25 +95,17 @@ func newIdentity(t *testing.T) *age.X25519Identity {
 	return id
 }
 
-// decryptCSV decrypts an age secrets file and returns its records.
+// decryptCSV reads an age secrets file back, segment by segment, and
+// returns its records as line,username,password,status.
 func decryptCSV(t *testing.T, path string, id age.Identity) [][]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := age.Decrypt(f, id)
-	if err != nil {
-		t.Fatalf("decrypt %s: %v", path, err)
-	}
-	plain, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("decrypt %s: %v", path, err)
-	}
-	recs, err := csv.NewReader(strings.NewReader(string(plain))).ReadAll()
-	if err != nil {
-		t.Fatalf("decrypted %s is not CSV: %v\n%s", path, err, plain)
+	recs := [][]string{strings.Split(strings.TrimSpace(secretsHeader), ",")}
+	info, err := ReadSecrets(path, []age.Identity{id}, func(r SecretRecord) error {
+		recs = append(recs, []string{fmt.Sprint(r.Line), r.Username, r.Password, r.Status})
+		return nil
+	})
+	if err != nil || !info.Encrypted || info.Cut > 0 {
+		t.Fatalf("read %s: %+v, %v", path, info, err)
 	}
 	return recs
 }
@@ -154,8 +144,8 @@ func TestCreateSecretsAge(t *testing.T) {
 	checkMode0600(t, path)
 	for _, ident := range []age.Identity{id, other} {
 		recs := decryptCSV(t, path, ident)
-		if len(recs) != n+1 || strings.Join(recs[0], ",") != "line,username,password" {
-			t.Fatalf("%d records, header %v; want %d and line,username,password", len(recs), recs[0], n+1)
+		if len(recs) != n+1 {
+			t.Fatalf("%d records, want %d", len(recs), n+1)
 		}
 		seen := map[string]bool{}
 		for _, r := range recs[1:] {
@@ -174,11 +164,11 @@ func TestAppendSecretsPlain(t *testing.T) {
 		name, before, want string
 		mode               fs.FileMode
 	}{
-		{"complete", secretsHeader + "2,a,pw1\n", secretsHeader + "2,a,pw1\n3,b,pw2\n", 0o600},
-		{"cut mid row", secretsHeader + "2,a,pw1\n3,b,p", secretsHeader + "2,a,pw1\n3,b,pw2\n", 0o600},
-		{"loosened mode is tightened", secretsHeader, secretsHeader + "3,b,pw2\n", 0o644},
-		{"empty", "", secretsHeader + "3,b,pw2\n", 0o600},
-		{"missing", "", secretsHeader + "3,b,pw2\n", 0},
+		{"complete", secretsHeader + "2,a,pw1,applied\n", secretsHeader + "2,a,pw1,applied\n3,b,pw2,applied\n", 0o600},
+		{"cut mid row", secretsHeader + "2,a,pw1,applied\n3,b,p", secretsHeader + "2,a,pw1,applied\n3,b,pw2,applied\n", 0o600},
+		{"loosened mode is tightened", secretsHeader, secretsHeader + "3,b,pw2,applied\n", 0o644},
+		{"empty", "", secretsHeader + "3,b,pw2,applied\n", 0o600},
+		{"missing", "", secretsHeader + "3,b,pw2,applied\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,9 +216,8 @@ func TestAppendSecretsAge(t *testing.T) {
 	recips := []age.Recipient{id.Recipient()}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "secrets.csv")
-	// Missing file: created in place. Then each resume gets the next free name.
-	wantPaths := []string{path, path + ".2", path + ".3"}
-	for i, want := range wantPaths {
+	// A resume appends its segments to the same file.
+	for i := range 3 {
 		var s *Secrets
 		var err error
 		if i == 0 {
@@ -239,8 +228,8 @@ func TestAppendSecretsAge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Path() != want {
-			t.Errorf("run %d writes %q, want %q", i, s.Path(), want)
+		if s.Path() != path {
+			t.Errorf("run %d writes %q, want %q", i, s.Path(), path)
 		}
 		if err := s.Write(i+2, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i)); err != nil {
 			t.Fatal(err)
@@ -248,12 +237,15 @@ func TestAppendSecretsAge(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		checkMode0600(t, want)
+		checkMode0600(t, path)
 	}
-	for i, p := range wantPaths {
-		recs := decryptCSV(t, p, id)
-		if len(recs) != 2 || recs[1][0] != fmt.Sprint(i+2) || recs[1][2] != fmt.Sprintf("pw%d", i) {
-			t.Errorf("%s decrypts to %v", p, recs)
+	recs := decryptCSV(t, path, id)
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4: %v", len(recs), recs)
+	}
+	for i, r := range recs[1:] {
+		if r[0] != fmt.Sprint(i+2) || r[2] != fmt.Sprintf("pw%d", i) || r[3] != SecretApplied {
+			t.Errorf("record %d: %v", i, r)
 		}
 	}
 	// Missing file with recipients: AppendSecrets creates it in place.
@@ -265,6 +257,96 @@ func TestAppendSecretsAge(t *testing.T) {
 	s.Close()
 	if s.Path() != p2 {
 		t.Errorf("Path() = %q, want %q", s.Path(), p2)
+	}
+	// The first run's encryption must be the resume's.
+	if s, err := AppendSecrets(path, nil); err == nil {
+		s.Close()
+		t.Error("a plain resume appended to an encrypted secrets file")
+	}
+	plain := filepath.Join(dir, "plain.csv")
+	os.WriteFile(plain, []byte(secretsHeader), 0o600)
+	if s, err := AppendSecrets(plain, recips); err == nil {
+		s.Close()
+		t.Error("an encrypted resume appended to a plain secrets file")
+	}
+}
+
+// A kill -9 loses nothing sealed: every record is its own age segment,
+// whole on disk when its method returns; a segment cut while it was written
+// is passed over and the file can still be appended to and read.
+func TestAgeSecretsSurviveACrash(t *testing.T) {
+	id := newIdentity(t)
+	recips := []age.Recipient{id.Recipient()}
+	path := filepath.Join(t.TempDir(), "secrets.csv")
+	s, err := CreateSecrets(path, recips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := s.Pending(i+2, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := s.Write(i+2, fmt.Sprintf("u%d", i), fmt.Sprintf("pw%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// No Close: the process died. Every record is readable as it is.
+	recs := decryptCSV(t, path, id)
+	if len(recs) != 1+50+25 {
+		t.Fatalf("%d records readable without Close, want 76", len(recs))
+	}
+	// A segment cut short by the crash, then a resume's segment after it.
+	s.Write(99, "cut", "cut-password")
+	fi, _ := os.Stat(path)
+	os.Truncate(path, fi.Size()-10)
+	s.f.Close()
+	s2, err := AppendSecrets(path, recips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Write(100, "after", "pw-after"); err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	var got []SecretRecord
+	info, err := ReadSecrets(path, []age.Identity{id}, func(r SecretRecord) error { got = append(got, r); return nil })
+	if err != nil || info.Cut != 1 || len(got) != 76 || got[75].Username != "after" {
+		t.Fatalf("after a cut segment and a resume: %+v, %d records, %v", info, len(got), err)
+	}
+	// The pending records whose line has no later record are the calls in
+	// flight; PendingSecrets needs the plain file, ReadSecrets the key.
+	if _, err := PendingSecrets(path, nil); !errors.Is(err, ErrNoIdentity) {
+		t.Errorf("PendingSecrets of an encrypted file: %v, want ErrNoIdentity", err)
+	}
+	pending, err := PendingSecrets(path, []age.Identity{id})
+	if err != nil || len(pending) != 25 || pending[3] != "pw1" || pending[2] != "" {
+		t.Errorf("PendingSecrets with the key: %d lines, line 3 %q, %v; want the 25 odd ones", len(pending), pending[3], err)
+	}
+}
+
+func TestPendingSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.csv")
+	s, err := CreateSecrets(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Pending(2, "a", "pa")  // in flight
+	s.Pending(3, "b", "pb1") // applied
+	s.Write(3, "b", "pb1")
+	s.Pending(4, "c", "pc") // refused
+	s.Refused(4, "c")
+	s.Pending(5, "d", "pd1") // a later run settled it with the same password
+	s.Write(5, "d", "pd1")
+	s.Close()
+	// A crash cut the last line.
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString("6,e,pe,pend")
+	f.Close()
+	got, err := PendingSecrets(path, nil)
+	if err != nil || len(got) != 1 || got[2] != "pa" {
+		t.Errorf("PendingSecrets = %v, %v; want line 2 only", got, err)
 	}
 }
 

@@ -37,11 +37,12 @@ var commandSummaries = map[string]string{
 	"emulator":                  "run a local, in-memory Cognito user pools endpoint",
 	"export":                    "write a manifest of a pool's users",
 	"policy":                    "show a pool's password policy",
+	"secrets":                   "read a secrets file back (decrypt its age segments in order)",
 	"completion":                "print a shell completion script (bash, zsh, fish)",
 }
 
 // commandOrder is the order commands are offered in, aliases last.
-var commandOrder = []string{"set", "reset", "change", "export", "policy", "emulator", "completion",
+var commandOrder = []string{"set", "reset", "change", "export", "policy", "secrets", "emulator", "completion",
 	"admin-set-user-password", "admin-reset-user-password", "change-password"}
 
 // jobCommands are the commands that take jobFlags: their flags are read

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -123,20 +122,20 @@ func readReport(t *testing.T, path string) []report.Row {
 	return rows
 }
 
+// readSecrets returns each user's password as the secrets file has it: its
+// last record, unless that record says Cognito refused it.
 func readSecrets(t *testing.T, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := map[string]string{}
-	for _, r := range recs[1:] {
-		m[r[1]] = r[2]
+	if _, err := report.ReadSecrets(path, nil, func(r report.SecretRecord) error {
+		if r.Status == report.SecretRefused {
+			delete(m, r.Username)
+		} else {
+			m[r.Username] = r.Password
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	return m
 }

@@ -50,6 +50,7 @@ type jobFlags struct {
 	secretsPath      string
 	recipients       stringList
 	recipientsFile   string
+	secretsIdentity  string
 	rate             float64
 	readRate         float64
 	concurrency      int
@@ -97,6 +98,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 		fs.StringVar(&f.secretsPath, "secrets", "", "file for generated passwords, mode 0600 (default: MANIFEST.secrets.csv)")
 		fs.Var(&f.recipients, "secrets-recipient", "age recipient (age1...) to encrypt the secrets file to (repeatable)")
 		fs.StringVar(&f.recipientsFile, "secrets-recipients-file", "", "file of age recipients, one per line, to encrypt the secrets file to")
+		fs.StringVar(&f.secretsIdentity, "secrets-identity", "", "with --resume of an encrypted job: age identity file (private key) to read the passwords the stopped run left pending")
 		fs.IntVar(&f.passwordLength, "password-length", 0, "length of generated passwords (default: the pool's minimum, at least 16)")
 		fs.Func("password-symbols", "draw generated passwords' symbols from `SET` only, e.g. '!#%' for a mail-merge that chokes on quotes (default: every symbol Cognito accepts)", f.setPasswordSymbols)
 	}
@@ -541,6 +543,13 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 				return usageError("%v", err)
 			}
 		}
+		if err := settleInFlight(&cfg, ix, secrets, f.secretsIdentity, log); err != nil {
+			rep.Close()
+			if secrets != nil {
+				secrets.Close()
+			}
+			return err
+		}
 	} else {
 		if rep, err = report.Create(reportPath); err != nil {
 			return usageError("%v", err)
@@ -653,6 +662,8 @@ func (f *jobFlags) check() error {
 		return usageError("--max-attempts must be 1 or more")
 	case f.retryFailed && !f.resume:
 		return usageError("--retry-failed goes with --resume")
+	case f.secretsIdentity != "" && !f.resume:
+		return usageError("--secrets-identity goes with --resume")
 	case f.resume && f.dryRun:
 		return usageError("--resume does not go with --dry-run: a dry run is quick to run again")
 	case f.manifest == "-" && f.reportPath == "":

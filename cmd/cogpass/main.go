@@ -80,6 +80,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"emulator":                  runEmulator,
 	"export":                    runExport,
 	"policy":                    runPolicy,
+	"secrets":                   runSecrets,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,6 +113,7 @@ Usage:
   cogpass export   --user-pool-id ID [--output FILE] [--status S | --filter EXPR | --expired-temporary] [flags]
   cogpass policy   --user-pool-id ID [--output text|json] [--sample N]
   cogpass emulator [--listen ADDR] [--seed-users N] [flags]
+  cogpass secrets decrypt [--identity KEY] [--latest] FILE...
   cogpass completion bash|zsh|fish
   cogpass --version
 
