@@ -95,7 +95,7 @@ func TestSecretsNeutraliseUsernameNotPassword(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(path); string(data) != secretsHeader+"2,'+alice,=Pw1!zzzz\n" {
+	if data, _ := os.ReadFile(path); string(data) != secretsHeader+"2,'+alice,=Pw1!zzzz,applied\n" {
 		t.Errorf("secrets file %q", data)
 	}
 }
