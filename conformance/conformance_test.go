@@ -21,8 +21,8 @@ import (
 )
 
 const (
-	nUsers  = 200 // over three ListUsers pages of 60; conf-user-0100..0199 match the export filter
-	nGhosts = 3   // manifest rows naming users the pool does not have (one every 61 rows)
+	nUsers  = 150 // three ListUsers pages of 60; more than the 122 rows of the change step
+	nGhosts = 2   // manifest rows naming users the pool does not have (one every 61 rows)
 	// rate is far above cognito-local's speed: it has no quotas, and the
 	// point here is the protocol, not the pacing.
 	rate = "1000"
@@ -733,15 +733,15 @@ func stepExport(ctx context.Context, t *testing.T, w *world) {
 	// --filter is passed through; cognito-local implements "^=" on
 	// username. --limit stops early even though cognito-local's one page
 	// holds every user.
-	r = cogpass(t, w.dir, "export", "--user-pool-id", w.pool, "--filter", `username ^= "conf-user-01"`,
+	r = cogpass(t, w.dir, "export", "--user-pool-id", w.pool, "--filter", `username ^= "conf-user-00"`,
 		"--output", w.path("export-filter.csv"), "--endpoint-url", proxy.URL, "--region", "us-east-1")
 	r.expectExit(t, 0)
 	recs = readCSV(t, w.path("export-filter.csv"))
-	if len(recs)-1 != 100 {
-		t.Errorf("export --filter 'username ^= \"conf-user-01\"' has %d rows, want 100", len(recs)-1)
+	if len(recs)-1 != 99 {
+		t.Errorf("export --filter 'username ^= \"conf-user-00\"' has %d rows, want 99 (conf-user-0001..0099)", len(recs)-1)
 	}
 	for _, rec := range recs[1:] {
-		if !strings.HasPrefix(rec[col["username"]], "conf-user-01") {
+		if !strings.HasPrefix(rec[col["username"]], "conf-user-00") {
 			t.Errorf("export --filter lists %s", rec[col["username"]])
 		}
 	}

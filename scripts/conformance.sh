@@ -141,58 +141,70 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start NAME READY_PATH CMD...: start CMD (which reads $PORT) in
-# $work/NAME, in a session and process group of its own (setsid, so that
-# cleanup ends everything it started), on a free loopback port; wait until
-# GET http://127.0.0.1:PORT/READY_PATH answers with any HTTP status; retry
-# on another port if the chosen one was taken meanwhile. Sets $url.
-start() {
-  local name=$1 ready=$2 t pid
-  shift 2
-  t=$(now)
-  url=
+# Each server's command; it reads the port from $PORT. PORT and HOST are
+# what cognito-local reads (src/server/config.ts). cogpass's emulator runs
+# with --quota off (the scenarios measure answers, not pacing) and a seed
+# manifest that gives its pool (us-east-1_Demo) the users no API call can
+# make: EXTERNAL_PROVIDER, and UNCONFIRMED (it has no SignUp).
+cmd_cognito_local=(env HOST=127.0.0.1 node "$root/$start_js")
+cmd_moto=(sh -c 'exec python3 -m moto.server -H 127.0.0.1 -p "$PORT"')
+cmd_cogpass_emulator=(sh -c 'exec "$0" emulator --listen "127.0.0.1:$PORT" --quota off --seed-manifest "$1"'
+  "$bin" "$root/conformance/testdata/emulator-seed.csv")
+# What answers any HTTP status once a server is up: cognito-local's
+# health check, moto's dashboard, the emulator's root.
+declare -A ready_path=([cognito-local]=health [moto]=moto-api/ [cogpass-emulator]="")
+declare -A pid_of port_of url_of started_at
+
+# launch NAME: start cmd_NAME in $work/NAME on a free loopback port, in a
+# session and process group of its own (setsid, so that cleanup ends
+# everything it started), without waiting.
+launch() {
+  local name=$1
+  local -n cmd=cmd_${1//-/_}
+  port_of[$name]=$(free_port)
+  started_at[$name]=$(now)
+  (cd "$work/$name" && PORT=${port_of[$name]} exec setsid "${cmd[@]}") >"$work/$name.log" 2>&1 &
+  pid_of[$name]=$!
+  pids+=("${pid_of[$name]}")
+}
+
+# await NAME: wait until NAME answers HTTP on its port (30 s at most);
+# relaunch it on another port if that one was taken meanwhile (3 tries).
+await() {
+  local name=$1 try code pid port
   for try in 1 2 3; do
-    port=$(free_port)
-    (cd "$work/$name" && PORT=$port exec setsid "$@") >"$work/$name.log" 2>&1 &
-    pid=$!
-    pids+=("$pid")
+    pid=${pid_of[$name]} port=${port_of[$name]}
     for _ in $(seq 300); do
-      code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/$ready" 2>/dev/null || true)
+      code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/${ready_path[$name]}" 2>/dev/null || true)
       if [ -n "$code" ] && [ "$code" != 000 ]; then
-        url=http://127.0.0.1:$port
-        break
+        [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] ||
+          die "$name is not the leader of its own process group; cleanup could leave it behind"
+        url_of[$name]=http://127.0.0.1:$port
+        say "$name listening on ${url_of[$name]} (pid $pid, up in $(since "${started_at[$name]}"))"
+        return 0
       fi
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    [ -n "$url" ] && break
     if grep -qiE 'EADDRINUSE|address already in use' "$work/$name.log" 2>/dev/null; then
       say "$name: port $port was taken meanwhile; trying another (attempt $try)"
       kill -KILL -- "-$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
+      launch "$name"
       continue
     fi
-    die "$name did not answer on http://127.0.0.1:$port/$ready within 30s"
+    die "$name did not answer on http://127.0.0.1:$port/${ready_path[$name]} within 30s"
   done
-  [ -n "$url" ] || die "$name could not get a free port"
-  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] ||
-    die "$name is not the leader of its own process group; cleanup could leave it behind"
-  say "$name listening on $url (pid $pid, up in $(since "$t"))"
+  die "$name could not get a free port"
 }
 
-# PORT and HOST are what cognito-local reads (src/server/config.ts).
-start cognito-local health env HOST=127.0.0.1 node "$root/$start_js"
-local_url=$url
-# moto answers GET /moto-api/ (its dashboard) once flask serves.
-start moto moto-api/ sh -c 'exec python3 -m moto.server -H 127.0.0.1 -p "$PORT"'
-moto_url=$url
-# --quota off: the scenarios measure answers, not pacing. One pool is
-# created at start; the scenarios make their own with CreateUserPool.
-# The seed manifest gives its pool (us-east-1_Demo) the users no API call
-# can make: EXTERNAL_PROVIDER, and UNCONFIRMED (it has no SignUp).
-start cogpass-emulator "" sh -c 'exec "$0" emulator --listen "127.0.0.1:$PORT" --quota off --seed-manifest "$1"' \
-  "$bin" "$root/conformance/testdata/emulator-seed.csv"
-emu_url=$url
+# All three start at once (each takes seconds on a loaded machine), then
+# each is awaited.
+for name in cognito-local moto cogpass-emulator; do launch "$name"; done
+for name in cognito-local moto cogpass-emulator; do await "$name"; done
+local_url=${url_of[cognito-local]}
+moto_url=${url_of[moto]}
+emu_url=${url_of[cogpass-emulator]}
 
 # --- the tests --------------------------------------------------------------
 t=$(now)
