@@ -34,7 +34,7 @@ fuzz:
 bench: build
 	$(GO) run ./cmd/cogpass-bench -bin $(BIN) $(if $(FIGURE),-only $(FIGURE))
 
-## conformance: cogpass against cognito-local, an independent emulator
+## conformance: cogpass against cognito-local, moto and its own emulator (docs/conformance.md)
 conformance: build
 	bash scripts/conformance.sh $(BIN)
 
