@@ -3,13 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/creack/pty"
 
 	"cogpass/emulator"
 )
@@ -222,5 +229,82 @@ func TestDuplicatesFollowThePoolsIdentity(t *testing.T) {
 				t.Errorf("real run set %d passwords (%v), want %d", len(secrets), secrets, tt.writes)
 			}
 		})
+	}
+}
+
+// ptyRun is cogpass started on a pseudo-terminal: what it shows, and its
+// end.
+type ptyRun struct {
+	tty  *os.File
+	out  *lockedBuffer
+	done chan struct{}
+	code int
+}
+
+func startOnTerminal(t *testing.T, c *exec.Cmd) *ptyRun {
+	t.Helper()
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatalf("start on a pty: %v", err)
+	}
+	r := &ptyRun{tty: tty, out: &lockedBuffer{}, done: make(chan struct{})}
+	copied := make(chan struct{})
+	go func() {
+		io.Copy(r.out, tty) // ends with EIO once the process has exited
+		close(copied)
+	}()
+	go func() {
+		err := c.Wait()
+		r.code = 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				r.code = 128 + int(ws.Signal())
+			}
+		}
+		<-copied
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		c.Process.Kill()
+		<-r.done
+		tty.Close()
+	})
+	return r
+}
+
+// wait waits for the process to end; a process still running after a
+// minute is a hang, not slowness.
+func (r *ptyRun) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-r.done:
+		return r.code
+	case <-time.After(time.Minute):
+		t.Fatalf("still running a minute after it was told to stop:\n%q", r.out.String())
+	}
+	return 0
+}
+
+// Ctrl-C at the confirmation prompt cancels: nothing is sent, no file is
+// left, and the process does not wait for another line.
+func TestCtrlCAtTheConfirmationPrompt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no pseudo-terminals")
+	}
+	bin := cogpassBinary(t)
+	e := newPtyPool(t, 10)
+	r := startOnTerminal(t, e.command(bin, "set"))
+	waitFor(t, r.out, "Go on? [y/N]")
+	r.tty.Write([]byte{3}) // ^C: the terminal sends SIGINT
+	code := r.wait(t)
+	if code != exitStoppedEarly && code != 130 {
+		t.Errorf("exit %d, want 3 or 130:\n%q", code, r.out.String())
+	}
+	if n := e.calls("AdminSetUserPassword"); n != 0 {
+		t.Errorf("%d AdminSetUserPassword calls after Ctrl-C at the prompt", n)
+	}
+	if left := filesIn(t, e.dir); len(left) != 1 {
+		t.Errorf("files left: %v", left)
 	}
 }

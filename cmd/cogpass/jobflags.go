@@ -507,7 +507,12 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		if plan != nil {
 			rows = strconv.FormatInt(plan.Rows-plan.Invalid, 10)
 		}
-		if !confirm(stderr, fmt.Sprintf("About to %s for %s users of pool %s. Go on? [y/N] ", describe(cmd, f.permanent), rows, orManifest(f.userPoolID))) {
+		ok, err := confirm(ctx, stderr, fmt.Sprintf("About to %s for %s users of pool %s. Go on? [y/N] ", describe(cmd, f.permanent), rows, orManifest(f.userPoolID)))
+		if err != nil {
+			fmt.Fprintln(stderr) // past the ^C, onto a line of its own
+			return &exitError{code: exitStoppedEarly, err: errors.New("interrupted at the confirmation prompt: nothing was sent")}
+		}
+		if !ok {
 			return &exitError{code: exitUsage, err: errors.New("not confirmed: nothing was sent")}
 		}
 	}
@@ -742,15 +747,30 @@ func orManifest(pool string) string {
 	return pool
 }
 
-// confirm asks on the terminal and reads a yes.
-func confirm(stderr io.Writer, prompt string) bool {
+// confirm asks on the terminal and reads a yes. A signal while it waits
+// (Ctrl-C) cancels: it returns ctx's error at once instead of taking the
+// next line typed as the answer. The read it leaves blocked ends with the
+// process.
+func confirm(ctx context.Context, stderr io.Writer, prompt string) (bool, error) {
 	fmt.Fprint(stderr, prompt)
-	line, _ := bufio.NewReader(stdin).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case line := <-answer:
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true, nil
+		}
+		return false, nil
 	}
-	return false
 }
 
 // noSecrets is the secrets file of a job that generates no password.
