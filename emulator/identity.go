@@ -15,7 +15,10 @@ import (
 //     CreateUserPool does not give it ("This is the default value", API
 //     reference, UsernameConfigurationType).
 //   - An alias (AliasAttributes email, phone_number): a verified e-mail
-//     address or phone number finds its user.
+//     address or phone number finds its user. The pool's letter-case rule
+//     applies to e-mail addresses too: CaseSensitive false "also enables
+//     both preferred_username and email alias to be case insensitive"
+//     (service model, UsernameConfigurationType).
 //   - A sign-in attribute (UsernameAttributes email, phone_number): the
 //     user's username is a generated UUID (its sub), and the e-mail address
 //     or phone number finds the user.
@@ -100,7 +103,7 @@ func (p *pool) signInAttr(attr string) bool { return slices.Contains(p.usernameA
 // sign-in attribute of the pool.
 func (p *pool) findAlias(name string) (int32, bool) {
 	if p.emails != nil {
-		if i, ok := p.emails[strings.ToLower(name)]; ok {
+		if i, ok := p.emails[p.key(name)]; ok {
 			return i, true
 		}
 	}
@@ -119,7 +122,7 @@ func (p *pool) indexAliases(pos int32) {
 	u := &p.users[pos]
 	if p.emails != nil {
 		if e := u.emailAddr(); e != "" && (p.signInAttr("email") || u.flags&flEmailVerified != 0) {
-			p.emails[strings.ToLower(e)] = pos
+			p.emails[p.key(e)] = pos
 		}
 	}
 	if p.phones != nil {

@@ -273,6 +273,20 @@ func TestAliasAttributes(t *testing.T) {
 	if _, err := e.api.AdminInitiateAuth(e.ctx, adminAuth("rhaddad", otherPW)); err != nil {
 		t.Errorf("the password set by alias did not reach rhaddad: %v", err)
 	}
+
+	// In a case-sensitive pool the e-mail alias is case-sensitive too.
+	const sensitive = "us-east-1_Sensitive"
+	if err := srv.CreatePool(emulator.PoolConfig{ID: sensitive, CaseSensitive: true, AliasAttributes: []string{"email"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddUser(sensitive, emulator.SeedUser{Username: "dana", Email: "Dana@Example.com", EmailVerified: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := getUser(t, e, sensitive, "Dana@Example.com"); err != nil || aws.ToString(got.Username) != "dana" {
+		t.Errorf("exact alias in a case-sensitive pool: %v %v", got, err)
+	}
+	_, err := getUser(t, e, sensitive, "dana@example.com")
+	wantErr(t, err, "UserNotFoundException", "")
 }
 
 // TestCaseSensitivity: a pool made through the API without

@@ -125,7 +125,7 @@ type pool struct {
 	// username key (folded when case-insensitive) to its position.
 	users  []user
 	index  map[string]int32
-	emails map[string]int32 // lower-case e-mail -> position, with the email alias or sign-in attribute
+	emails map[string]int32 // e-mail (folded like usernames) -> position, with the email alias or sign-in attribute
 	phones map[string]int32 // phone number -> position, likewise
 	// subs maps a sub to a position; built on the first look-up by sub
 	// (see identity.go), guarded by subMu as well as mu.
