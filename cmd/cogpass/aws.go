@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"cogpass/job/sdkhttp"
@@ -52,6 +55,13 @@ func newClient(ctx context.Context, a awsFlags, conns int) (*cip.Client, error) 
 	}
 	if a.noSignRequest {
 		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	}
+	if a.loopback() {
+		// An emulator on this machine: the SDK must not ask an EC2 instance
+		// metadata service for credentials (a second's wait off EC2, and an
+		// instance role's credentials have no business there), as
+		// AWS_EC2_METADATA_DISABLED=true would say.
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -95,4 +105,56 @@ func hinted(err error, code string) error {
 		return fmt.Errorf("%w\nhint: %s", err, h)
 	}
 	return err
+}
+
+// endpoint is the endpoint the client sends to instead of Cognito's, from
+// the flag or the SDK's environment variables, or "".
+func (a awsFlags) endpoint() string {
+	for _, e := range []string{a.endpointURL, os.Getenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"), os.Getenv("AWS_ENDPOINT_URL")} {
+		if e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
+// loopback reports whether the endpoint is on this machine (an emulator).
+func (a awsFlags) loopback() bool {
+	e := a.endpoint()
+	if e == "" {
+		return false
+	}
+	u, err := url.Parse(e)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// requireCredentials fails, in one line and a hint, when the SDK finds no
+// credentials, before the job makes its first call: the SDK's own error is
+// a chain of every provider it tried.
+func requireCredentials(ctx context.Context, client *cip.Client, a awsFlags) error {
+	creds := client.Options().Credentials
+	if a.noSignRequest || creds == nil {
+		return nil
+	}
+	if _, err := creds.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return &exitError{code: exitStoppedEarly, err: errors.New("interrupted while looking for AWS credentials")}
+		}
+		hint := "set AWS_PROFILE (or --profile) to a profile with credentials, run 'aws sso login', or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+		where := "the environment, the shared config and credentials files, SSO and the instance role"
+		if a.loopback() {
+			hint = "the emulator takes any key: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x"
+			where = "the environment, the shared config and credentials files and SSO"
+		}
+		return usageError("no AWS credentials: the SDK found none in %s\nhint: %s", where, hint)
+	}
+	return nil
 }

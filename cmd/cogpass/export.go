@@ -385,6 +385,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := requireCredentials(ctx, client, f.aws); err != nil {
+		return err
+	}
 	if f.expiredTemporary {
 		pool, err := describePool(ctx, client, f.userPoolID, backoff)
 		if err != nil {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -460,16 +462,80 @@ func TestMissingCredentialsIsOneLineWithAHint(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // never ask an instance metadata service
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	// Against the emulator, the hint says any key works.
 	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes")
 	if code != exitUsage {
 		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
 	}
-	want := "cogpass: preflight: job stopped: DescribeUserPool: no usable AWS credentials (the SDK looked in the environment, the shared config and credentials files, SSO and the instance role)\n" +
-		"hint: the AWS credentials were rejected or are missing: check --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID\n"
-	if stderr != want {
-		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
+	golden(t, "errors/no-credentials-emulator.golden", []byte(stderr))
+	// Against Cognito, the hint names the usual sources. The check needs
+	// no call, so the region's real endpoint is never reached.
+	code, stderr = runCLI(t, "reset", "--user-pool-id", testPool, "--manifest", manifest, "--region", "us-east-1", "--yes")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)
 	}
-	if n := e.writes("AdminSetUserPassword"); n != 0 {
-		t.Errorf("%d writes without credentials", n)
+	golden(t, "errors/no-credentials.golden", []byte(stderr))
+	for _, args := range [][]string{
+		{"export", "--user-pool-id", testPool, "--endpoint-url", e.url},
+		{"policy", "--user-pool-id", testPool, "--endpoint-url", e.url},
+		{"set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--dry-run"},
+	} {
+		code, stderr := runCLI(t, args...)
+		if code != exitUsage || !strings.HasPrefix(stderr, "cogpass: no AWS credentials") || strings.Count(stderr, "\n") != 2 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	if n := e.writes("AdminSetUserPassword") + e.writes("DescribeUserPool") + e.writes("AdminGetUser"); n != 0 {
+		t.Errorf("%d calls without credentials", n)
+	}
+	if _, err := os.Stat(manifest + ".report.csv"); err == nil {
+		t.Error("a report was left behind")
+	}
+}
+
+// TestNoInstanceMetadataForLoopback: with the endpoint on loopback (the
+// emulator) and no credentials, the SDK does not ask an EC2 instance
+// metadata service: a listener standing in for it gets no connection.
+func TestNoInstanceMetadataForLoopback(t *testing.T) {
+	e := newJobEmulator(t, 2, emulator.Options{})
+	manifest := writeManifest(t, 2)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+ln.Addr().String())
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	for _, args := range [][]string{
+		{"set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes"},
+		{"export", "--user-pool-id", testPool, "--endpoint-url", e.url},
+	} {
+		if code, stderr := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	// The endpoint from the environment counts as well.
+	t.Setenv("AWS_ENDPOINT_URL", e.url)
+	if code, stderr := runCLI(t, "policy", "--user-pool-id", testPool); code != exitUsage {
+		t.Errorf("policy: exit %d: %s", code, stderr)
+	}
+	ln.Close()
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the instance metadata service got %d connections", n)
 	}
 }

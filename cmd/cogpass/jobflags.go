@@ -371,6 +371,13 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		if err != nil {
 			return err
 		}
+		// ChangePassword is sent unsigned: a change job without a pool
+		// to read needs no credentials.
+		if cmd != job.Change || f.userPoolID != "" {
+			if err := requireCredentials(ctx, client, f.aws); err != nil {
+				return err
+			}
+		}
 		api = client
 	}
 	cfg := job.Config{

@@ -78,6 +78,9 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := requireCredentials(ctx, client, a); err != nil {
+		return err
+	}
 	pool, err := describePool(ctx, client, userPoolID, retry.DefaultBackoff)
 	if err != nil {
 		return err
