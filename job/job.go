@@ -156,6 +156,10 @@ type Config struct {
 	// StopGrace bounds how long calls in flight may run once the job is
 	// told to stop.
 	StopGrace time.Duration
+	// NetworkWarn is how long calls may wait or fail with no answer from
+	// the endpoint before the job says so (default 5 s); NetworkDown, how
+	// long before it stops, resumable, with code NetworkDown (default 30 s).
+	NetworkWarn, NetworkDown time.Duration
 
 	Logger *slog.Logger
 	// Progress, when set, is told of every finished row, with the job's

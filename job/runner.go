@@ -64,6 +64,7 @@ type runner struct {
 	pools   pools
 	stats   *Stats
 	latency *pacing.Latency
+	net     *netWatch
 
 	failed        atomic.Int64
 	limitExceeded atomic.Int64
@@ -196,6 +197,12 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 	if cfg.StopGrace == 0 {
 		cfg.StopGrace = 10 * time.Second
 	}
+	if cfg.NetworkWarn <= 0 {
+		cfg.NetworkWarn = defaultNetworkWarn
+	}
+	if cfg.NetworkDown <= 0 {
+		cfg.NetworkDown = defaultNetworkDown
+	}
 	r := &runner{
 		cfg:     cfg,
 		api:     api,
@@ -203,15 +210,19 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 		stats:   newStats(),
 		latency: pacing.NewLatency(),
 		seed:    maphash.MakeSeed(),
+		net:     newNetWatch(),
 	}
 	r.pools.r = r
 	jobCtx, stop := context.WithCancelCause(ctx)
 	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
 	r.jobCtx, r.stop, r.callCtx = jobCtx, stop, callCtx
+	watchDone := make(chan struct{})
 	r.close = func() {
 		stop(nil)
 		cancelCalls()
+		close(watchDone)
 	}
+	go r.watchNetwork(watchDone)
 	go func() {
 		// Calls in flight when the job stops may finish, for StopGrace.
 		select {
@@ -376,11 +387,13 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 		res.attempts++
 		r.stats.calls.Add(1)
 		t0 := time.Now()
+		watch := r.net.begin()
 		err := fn(r.callCtx)
 		took := time.Since(t0)
 		res.busy += took
 		r.stats.observe(took)
 		if err == nil {
+			r.net.end(watch, nil, false)
 			pacer.Succeeded()
 			if pacer == r.write {
 				// The streak is of write calls: a look-up that succeeds
@@ -391,6 +404,7 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 			return res
 		}
 		class, code := r.classify(err)
+		r.net.end(watch, err, class == retry.Retryable && (code == retry.CodeNetworkError || code == retry.CodeTimeout))
 		res.err, res.code, res.message = err, code, apiMessage(err)
 		if class == retry.Retryable {
 			res.ambiguous = true
