@@ -195,7 +195,7 @@ func describeRates(r quota.Rates) string {
 // JSONL manifest, by extension (.jsonl, .ndjson and .json are JSON Lines).
 // Only username is required; the columns of `cogpass export` (status,
 // enabled, email, email_verified, phone_number, phone_number_verified,
-// created, last_modified) are honoured when present, so that an exported
+// created, last_modified, and sub) are honoured when present, so that an exported
 // pool can be replayed. A row with only a username gets the seeded
 // defaults: CONFIRMED, verified email <username>@example.com. Repeated
 // usernames are skipped with one warning.
@@ -238,7 +238,7 @@ func seedFromManifest(srv *emulator.Server, poolID, path, password string, stder
 }
 
 func seedUserFromRecord(rec map[string]string, password string) (emulator.SeedUser, error) {
-	u := emulator.SeedUser{Username: rec["username"], Status: rec["status"], Email: rec["email"], Phone: rec["phone_number"], Password: password}
+	u := emulator.SeedUser{Username: rec["username"], Status: rec["status"], Email: rec["email"], Phone: rec["phone_number"], Password: password, Sub: rec["sub"]}
 	if u.Username == "" {
 		return u, errors.New("username is empty")
 	}

@@ -178,7 +178,7 @@ func TestEmulatorSeedManifest(t *testing.T) {
 		"\r\n" +
 		"alice,,,,,,\r\n"
 	jsonlPath := filepath.Join(dir, "users.jsonl")
-	jsonlText := `{"username":"carol","status":"RESET_REQUIRED"}` + "\n\n" + `{"username":"dave","enabled":false}` + "\n"
+	jsonlText := `{"username":"carol","status":"RESET_REQUIRED","sub":"0f8fad5b-d9cb-469f-a165-70867728950e"}` + "\n\n" + `{"username":"dave","enabled":false}` + "\n"
 	for path, text := range map[string]string{csvPath: csvText, jsonlPath: jsonlText} {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
@@ -212,6 +212,13 @@ func TestEmulatorSeedManifest(t *testing.T) {
 				}
 				if name == "bob" && !u.UserLastModifiedDate.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
 					t.Errorf("bob last modified %v", u.UserLastModifiedDate)
+				}
+			}
+			if strings.HasSuffix(tt.path, ".jsonl") {
+				// The sub column seeds the user's sub, which then finds it.
+				u, err := api.AdminGetUser(t.Context(), &cip.AdminGetUserInput{UserPoolId: aws.String("us-east-1_Demo"), Username: aws.String("0f8fad5b-d9cb-469f-a165-70867728950e")})
+				if err != nil || aws.ToString(u.Username) != "carol" {
+					t.Errorf("carol by her seeded sub: %v %v", u, err)
 				}
 			}
 			if err := stop(); err != nil {
