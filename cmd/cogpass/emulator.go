@@ -65,11 +65,14 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseQuietly(fs, args); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("emulator: unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkNumbers(fs); err != nil {
+		return err
 	}
 	switch {
 	case *seedUsers < 0:

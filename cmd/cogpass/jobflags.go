@@ -179,7 +179,7 @@ func parseFlagsWithArgs(fs *flag.FlagSet, args []string, stdout io.Writer) error
 	if err != nil {
 		return flagError(fs, err)
 	}
-	return nil
+	return checkNumbers(fs)
 }
 
 func newLogger(format string, quiet bool, stderr io.Writer) (*slog.Logger, error) {
@@ -672,6 +672,8 @@ func (f *jobFlags) check() error {
 		return usageError("--concurrency must be 0 (automatic) or more")
 	case f.maxAttempts < 1:
 		return usageError("--max-attempts must be 1 or more")
+	case f.maxFailures != "" && checkMaxFailures(f.maxFailures) != nil:
+		return checkMaxFailures(f.maxFailures)
 	case f.retryFailed && !f.resume:
 		return usageError("--retry-failed goes with --resume")
 	case f.secretsIdentity != "" && !f.resume:
@@ -720,7 +722,7 @@ func parseMaxFailures(s string, rows int64) (int64, error) {
 	}
 	if pct, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(pct, 64)
-		if err != nil || v <= 0 || v > 100 {
+		if err != nil || !(v > 0 && v <= 100) { // NaN is neither
 			return 0, usageError("--max-failures %q: want a count or a percentage above 0 and up to 100", s)
 		}
 		if rows == 0 {

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// numericFlags lists a command's numeric flags from its --help, with the
+// kind of number each takes: float, int or duration.
+func numericFlags(t *testing.T, cmd string) map[string]string {
+	t.Helper()
+	var out strings.Builder
+	run(t.Context(), []string{cmd, "--help"}, &out, &out)
+	help := out.String()
+	kinds := map[string]string{"float": "float", "fraction": "float", "int": "int", "N": "int", "seed": "int", "duration": "duration"}
+	flags := map[string]string{}
+	for _, line := range strings.Split(help, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(line, "  -") {
+			continue
+		}
+		if k, ok := kinds[f[1]]; ok {
+			flags[strings.TrimPrefix(f[0], "-")] = k
+		}
+	}
+	return flags
+}
+
+// Every numeric flag of every command refuses NaN, infinities and values
+// out of its range: exit 2, one line, naming the flag.
+func TestNumericFlagsRefuseBadValues(t *testing.T) {
+	base := map[string][]string{
+		"set":      {"--manifest", "m.csv", "--user-pool-id", testPool},
+		"reset":    {"--manifest", "m.csv", "--user-pool-id", testPool},
+		"change":   {"--manifest", "m.csv"},
+		"export":   {"--user-pool-id", testPool},
+		"policy":   {"--user-pool-id", testPool},
+		"emulator": {"--listen", "127.0.0.1:0"},
+	}
+	total := 0
+	for cmd, args := range base {
+		flags := numericFlags(t, cmd)
+		if len(flags) == 0 {
+			t.Fatalf("%s: no numeric flag found in its help", cmd)
+		}
+		if cmd == "set" || cmd == "reset" || cmd == "change" {
+			flags["max-failures"] = "max-failures"
+		}
+		for name, kind := range flags {
+			r, ok := numberRanges[name]
+			if !ok {
+				// Checked by its command (--limit): at least not negative.
+				r = numberRange{min: 0, max: math.MaxInt64}
+			}
+			var bad []string
+			switch kind {
+			case "float":
+				bad = append(bad, "NaN", "nan", "Inf", "+Inf", "-Inf", "1e400")
+				if r.minOpen {
+					bad = append(bad, fmt.Sprint(r.min))
+				}
+				bad = append(bad, fmt.Sprint(r.min-1), fmt.Sprint(r.max+1))
+			case "int":
+				if name == "seed" {
+					continue // any int64 is a seed
+				}
+				bad = append(bad, fmt.Sprint(int64(r.min)-1))
+				if r.max < math.MaxInt64 {
+					bad = append(bad, fmt.Sprint(int64(r.max)+1))
+				}
+			case "duration":
+				bad = append(bad, "-1ns", fmt.Sprintf("%ds", int64(r.max)+1))
+				if r.minOpen {
+					bad = append(bad, "0s")
+				}
+			case "max-failures":
+				bad = append(bad, "NaN%", "nan%", "Inf%", "-Inf%", "-5%", "0%", "101%", "0", "-3", "NaN", "Inf")
+			}
+			for _, v := range bad {
+				total++
+				all := append(append([]string{cmd}, args...), "--"+name+"="+v)
+				code, stderr := runCLI(t, all...)
+				if code != exitUsage {
+					t.Errorf("%s --%s=%s: exit %d, want 2; stderr:\n%s", cmd, name, v, code, stderr)
+					continue
+				}
+				first, rest, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
+				// A value Go cannot parse (1e400) gets flagError's message
+				// and a short usage after it.
+				if !strings.Contains(first, "--"+name) || (rest != "" && v != "1e400") {
+					t.Errorf("%s --%s=%s: want one line naming the flag, got:\n%s", cmd, name, v, stderr)
+				}
+			}
+		}
+	}
+	t.Logf("%d bad values refused", total)
+}
+
+// The edges of each range are accepted, and just past them refused.
+func TestNumberRangeEdges(t *testing.T) {
+	for name, r := range numberRanges {
+		try := func(v float64) error {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.Float64(name, 0, "")
+			if err := fs.Parse([]string{"--" + name + "=" + fmt.Sprint(v)}); err != nil {
+				t.Fatal(err)
+			}
+			return checkNumbers(fs)
+		}
+		if err := try(r.max); err != nil {
+			t.Errorf("--%s=%v (its maximum) refused: %v", name, r.max, err)
+		}
+		if err := try(r.min); (err == nil) == r.minOpen {
+			t.Errorf("--%s=%v (its minimum, open %t): %v", name, r.min, r.minOpen, err)
+		}
+		if r.min > math.MinInt64 {
+			if err := try(r.min - 0.5); err == nil {
+				t.Errorf("--%s=%v accepted", name, r.min-0.5)
+			}
+		}
+	}
+}
