@@ -2,11 +2,15 @@ package job
 
 import (
 	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"cogpass/job/retry"
 )
 
 // The LimitExceededException streak counts write calls only: the
@@ -36,6 +40,64 @@ func TestLimitExceededStreakCountsWritesOnly(t *testing.T) {
 		// Lines start at 2 (the header is line 1): the fifth row is line 6.
 		if fatal.Line != limitExceededStop+1 {
 			t.Errorf("stop names line %d, want %d, the row that tripped it", fatal.Line, limitExceededStop+1)
+		}
+	})
+}
+
+// Rows failing one after another with the same pool-level Lambda code stop
+// the job (resumable: the rows are not final), with few calls each.
+func TestBrokenLambdaTriggerStopsTheJob(t *testing.T) {
+	for _, code := range []string{"UnexpectedLambdaException", "InvalidLambdaResponseException", "UserLambdaValidationException"} {
+		t.Run(code, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				api := &fakeAPI{t: t, reset: func(*cip.AdminResetUserPasswordInput) error {
+					return apiErr(code, "the trigger failed")
+				}}
+				cfg := baseConfig(Reset)
+				cfg.Concurrency = 1
+				cfg.Backoff.MaxAttempts = 10
+				rep := &memReport{}
+				_, err := Run(t.Context(), cfg, api, rowsOf(t, manifest(200)), rep, &memSecrets{})
+				var fatal *Fatal
+				if !errors.As(err, &fatal) || fatal.Code != code || !strings.Contains(err.Error(), "Lambda trigger") {
+					t.Fatalf("err = %v, want a %s stop naming the trigger", err, code)
+				}
+				rows := rep.byLine()
+				if len(rows) != poolLevelStop {
+					t.Errorf("%d rows written, want %d", len(rows), poolLevelStop)
+				}
+				for _, r := range rows {
+					if retry.FinalCode(r.ErrorCode) {
+						t.Errorf("line %d: %s is final: --resume would skip it", r.Line, r.ErrorCode)
+					}
+				}
+				if n := api.writes.Load(); n > int64(poolLevelStop*retry.PoolLevelAttempts) {
+					t.Errorf("%d calls for %d rows: a broken trigger is retried too often", n, poolLevelStop)
+				}
+			})
+		})
+	}
+}
+
+// A trigger that refuses some users, among rows that succeed, is those
+// rows' problem: the job goes on.
+func TestLambdaRefusalsBetweenSuccessesDoNotStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		api := &fakeAPI{t: t, reset: func(*cip.AdminResetUserPasswordInput) error {
+			if n.Add(1)%2 == 0 {
+				return nil
+			}
+			return apiErr("UserLambdaValidationException", "PreSignUp failed with error not allowed.")
+		}}
+		cfg := baseConfig(Reset)
+		cfg.Concurrency = 1
+		rep := &memReport{}
+		if _, err := Run(t.Context(), cfg, api, rowsOf(t, manifest(40)), rep, &memSecrets{}); err != nil {
+			t.Fatalf("err = %v, want the job to go on", err)
+		}
+		if len(rep.byLine()) != 40 {
+			t.Errorf("%d rows, want 40", len(rep.byLine()))
 		}
 	})
 }

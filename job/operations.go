@@ -204,6 +204,7 @@ func (r *runner) process(row input.Row) {
 	if errors.Is(res.err, errStopped) {
 		return
 	}
+	r.writeAnswered(row.Line, res.code)
 	if res.err != nil {
 		switch r.settle(row, &res, password, res.ambiguous || inFlight) {
 		case settleStopped:

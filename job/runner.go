@@ -74,6 +74,8 @@ type runner struct {
 	// seen holds the users already sent (see identity.go), hashed with seed.
 	seed maphash.Seed
 	seen seenSet
+	// poolLevel is the pool-level breaker's streak (breakers.go).
+	poolLevel poolLevelStreak
 }
 
 // Run runs the job to the end of rows, or until it is stopped by ctx or a
