@@ -255,8 +255,9 @@ func TestAdminSetUserPassword(t *testing.T) {
 		{"no lowercase", "u1", "PASSW0RD!", "InvalidPasswordException", "Password did not conform with policy: Password must have lowercase characters"},
 		{"no number", "u1", "Password!", "InvalidPasswordException", "Password did not conform with policy: Password must have numeric characters"},
 		{"no symbol", "u1", "Passw0rdX", "InvalidPasswordException", "Password did not conform with policy: Password must have symbol characters"},
-		{"leading white space", "u1", " Passw0rd!", "InvalidParameterException", `1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: [\S]+`},
-		{"only white space", "u1", "   ", "InvalidParameterException", `1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: [\S]+`},
+		{"leading white space", "u1", " Passw0rd!", "InvalidParameterException", `1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\S]+.*[\S]+$`},
+		{"trailing white space", "u1", "Passw0rd! ", "InvalidParameterException", `1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\S]+.*[\S]+$`},
+		{"only white space", "u1", "   ", "InvalidParameterException", `1 validation error detected: Value at 'password' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[\S]+.*[\S]+$`},
 		{"too long", "u1", "Aa1!" + strings.Repeat("x", 253), "InvalidParameterException", "1 validation error detected: Value at 'password' failed to satisfy constraint: Member must have length less than or equal to 256"},
 		{"unknown user", "nobody", goodPW, "UserNotFoundException", "User does not exist."},
 	}
@@ -566,7 +567,7 @@ func TestChangePassword(t *testing.T) {
 	wantErr(t, change(tok, goodPW, "weakweak"), "InvalidPasswordException", "Password did not conform with policy: Password must have uppercase characters")
 	wantErr(t, change("not.a.token", goodPW, otherPW), "NotAuthorizedException", "Invalid Access Token")
 	wantErr(t, change(tok[:len(tok)-2]+"xx", goodPW, otherPW), "NotAuthorizedException", "Invalid Access Token")
-	wantErr(t, change(tok, goodPW, "has space1A!"), "InvalidParameterException", "")
+	wantErr(t, change(tok, goodPW, " has space1A!"), "InvalidParameterException", "") // leading white space; an inner space is fine (TestPassphrase)
 	if err := change(tok, goodPW, otherPW); err != nil {
 		t.Fatal(err)
 	}

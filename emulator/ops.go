@@ -78,7 +78,9 @@ func checkPasswordField(field, pw string) error {
 		if utf8.RuneCountInString(pw) > policy.MaxLength {
 			return invalidSecret(field, "Member must have length less than or equal to 256")
 		}
-		return invalidSecret(field, `Member must satisfy regular expression pattern: [\S]+`)
+		// Cognito's own words for a password with white space at either
+		// end (an inner space is a special character; see policy.CheckField).
+		return invalidSecret(field, `Member must satisfy regular expression pattern: ^[\S]+.*[\S]+$`)
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestReadManifests(t *testing.T) {
 			want: []string{
 				"2|alice|",
 				"4|bob,the,builder|",
-				"5|carol|password contains white space", // "multi\nline"
+				"5|carol|password contains a line break", // "multi\nline"
 				`8|dave"the"quote|`,
 				"9|eve|",
 			},
@@ -84,7 +84,7 @@ func TestReadManifests(t *testing.T) {
 				"6|bad\xffutf8|username is not valid UTF-8",
 				"7|nul\x00user|username contains a control character",
 				"8|space user|username contains white space",
-				"9|pwspace|password contains white space",
+				"9|pwspace|", // "has space": an inner space is a special character
 				"10|pwlong|password is longer than 256 characters",
 				`11|perm|permanent: want true or false, got "maybe"`,
 				"12|meta|client_metadata: want a JSON object of strings: got an array",
@@ -125,7 +125,7 @@ func TestReadManifests(t *testing.T) {
 				"9|bad\xffutf8|username is not valid UTF-8",
 				"10|nul\x00user|username contains a control character",
 				"11|lone\ufffd|username is not valid UTF-8",
-				"12|pw|password contains white space",
+				"12|pw|", // "two words"
 				`13|perm|permanent: want true or false, got "maybe"`,
 				"14|perm2|permanent: want true or false, got an array",
 				`15|meta|client_metadata: want a JSON object of strings: the value of "a" is a number`,

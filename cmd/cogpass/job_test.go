@@ -342,7 +342,7 @@ func TestThrottledRunStillSucceeds(t *testing.T) {
 
 func TestPreflightFailureWritesNothing(t *testing.T) {
 	e := newJobEmulator(t, 20, emulator.Options{})
-	manifest := writeManifest(t, 20, ",,", "user000003,,", "user000021,has space,", "user000022,short,")
+	manifest := writeManifest(t, 20, ",,", "user000003,,", "user000021,\" has space\",", "user000022,short,") // leading white space: InvalidManifestRow
 	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes")
 	if code != exitUsage {
 		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr)

@@ -17,7 +17,8 @@ import (
 )
 
 // Symbols is the set of special characters Cognito accepts in a password
-// policy's RequireSymbols rule.
+// policy's RequireSymbols rule, besides an inner space (see Check); the
+// generator draws from it.
 const Symbols = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"
 
 // MaxLength is Cognito's limit on the Password field.
@@ -60,26 +61,48 @@ func (v *Violation) Error() string {
 }
 
 // CheckField applies the constraints of the API's Password field, which hold
-// whatever the policy: 1 to 256 characters, not only white space, and (as
-// Cognito's pattern [\S]+ says) no white space at all.
+// whatever the policy: 1 to 256 characters, and no white space at either
+// end. Cognito checks the field against ^[\S]+.*[\S]+$ (its
+// InvalidParameterException reads "Member must satisfy regular expression
+// pattern: ^[\S]+.*[\S]+$"), in Java's regular expressions: \S is
+// anything but space, \t, \n, \v, \f and \r, and '.' anything but a line
+// terminator. So a space inside a passphrase is fine ("correct horse
+// Battery 9"), a leading or trailing one is not, and nor is a line break
+// anywhere.
 func CheckField(pw string) error {
 	switch {
 	case pw == "":
 		return fmt.Errorf("password is empty")
 	case utf8.RuneCountInString(pw) > MaxLength:
 		return fmt.Errorf("password is longer than %d characters", MaxLength)
-	case strings.ContainsAny(pw, " \t\r\n\v\f\u00a0\u0085"):
-		return fmt.Errorf("password contains white space")
+	case strings.ContainsAny(pw[:1], fieldSpace) || strings.ContainsAny(pw[len(pw)-1:], fieldSpace):
+		return fmt.Errorf("password starts or ends with white space")
+	case strings.ContainsAny(pw, lineTerminators):
+		return fmt.Errorf("password contains a line break")
 	}
 	return nil
 }
+
+// fieldSpace is Java's \s: the white space Cognito refuses at either end of
+// a password.
+const fieldSpace = " \t\n\v\f\r"
+
+// lineTerminators are the characters Java's '.' does not match: refused
+// anywhere in a password.
+const lineTerminators = "\n\r\u0085\u2028\u2029"
 
 // Check reports the first rule of the policy that pw breaks, in the order
 // and the words Cognito uses, or nil.
 func (p Policy) Check(pw string) error {
 	var upper, lower, digit, symbol bool
-	for _, r := range pw {
+	for i, r := range pw {
 		switch {
+		case r == ' ' && i > 0 && i < len(pw)-1:
+			// "The space character is also treated as a special
+			// character" (developer guide, user pool password
+			// requirements, user-pool-settings-policies.html), when it
+			// is neither leading nor trailing: those are refused.
+			symbol = true
 		case r >= 'A' && r <= 'Z':
 			upper = true
 		case r >= 'a' && r <= 'z':

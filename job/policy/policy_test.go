@@ -50,6 +50,14 @@ func TestCheck(t *testing.T) {
 		{"empty, minimum 0", Policy{}, "", ""},
 		{"empty, default", all, "", "Password not long enough"},
 		{"minimum 99", Policy{MinimumLength: 99}, strings.Repeat("a", 98), "Password not long enough"},
+		// An inner space is a special character (developer guide); one at
+		// either end is not (the field refuses it anyway).
+		{"passphrase", all, "correct horse Battery 9", ""},
+		{"inner space is the only symbol", all, "Abcdef1 x", ""},
+		{"leading space is not a symbol", all, " Abcdef1x", "Password must have symbol characters"},
+		{"trailing space is not a symbol", all, "Abcdef1x ", "Password must have symbol characters"},
+		{"tab is not a symbol", all, "Abcd\tef1x", "Password must have symbol characters"},
+		{"no-break space is not a symbol", all, "Abcd\u00a0ef1x", "Password must have symbol characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,16 +95,25 @@ func TestCheckField(t *testing.T) {
 		{"257 ascii", strings.Repeat("a", 257), "longer than 256"},
 		{"256 runes of 2 bytes", strings.Repeat("é", 256), ""},
 		{"257 runes of 2 bytes", strings.Repeat("é", 257), "longer than 256"},
-		{"space inside", "Abc def1!", "white space"},
-		{"leading space", " Abcdef1!", "white space"},
-		{"trailing newline", "Abcdef1!\n", "white space"},
-		{"tab", "Abc\tdef1!", "white space"},
-		{"carriage return", "Abc\rdef1!", "white space"},
-		{"vertical tab", "Abc\vdef1!", "white space"},
-		{"form feed", "Abc\fdef1!", "white space"},
-		{"no-break space", "Abc\u00a0def1!", "white space"},
-		{"next line", "Abc\u0085def1!", "white space"},
-		{"only spaces", "   ", "white space"},
+		// Cognito's ^[\S]+.*[\S]+$: white space inside is fine, not at
+		// either end; a line break nowhere.
+		{"space inside", "Abc def1!", ""},
+		{"passphrase", "correct horse Battery 9", ""},
+		{"tab inside", "Abc\tdef1!", ""},
+		{"no-break space inside", "Abc\u00a0def1!", ""},
+		{"leading space", " Abcdef1!", "starts or ends with white space"},
+		{"trailing space", "Abcdef1! ", "starts or ends with white space"},
+		{"leading tab", "\tAbcdef1!", "starts or ends with white space"},
+		{"trailing newline", "Abcdef1!\n", "starts or ends with white space"},
+		{"trailing vertical tab", "Abcdef1!\v", "starts or ends with white space"},
+		{"leading form feed", "\fAbcdef1!", "starts or ends with white space"},
+		{"only spaces", "   ", "starts or ends with white space"},
+		{"one space", " ", "starts or ends with white space"},
+		{"newline inside", "Abc\ndef1!", "line break"},
+		{"carriage return inside", "Abc\rdef1!", "line break"},
+		{"next line inside", "Abc\u0085def1!", "line break"},
+		{"line separator inside", "Abc\u2028def1!", "line break"},
+		{"multibyte ends", "éAbc def1!é", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
