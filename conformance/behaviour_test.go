@@ -50,8 +50,8 @@ const cannotPrefix = "cannot: "
 
 func cannot(why string) string { return cannotPrefix + why }
 
-// bench is what a behaviour needs: the backend's SDK client and a counter
-// for unique names.
+// bench is what a behaviour needs: the backend's SDK client (straight to
+// the backend; the cogpass-level behaviours send cogpass through proxy).
 type bench struct {
 	c *cip.Client
 }
