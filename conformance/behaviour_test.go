@@ -302,9 +302,6 @@ var behaviours = []behaviour{
 		// federated user's status changes from EXTERNAL_PROVIDER to CONFIRMED."
 		name: "set_password_external_provider",
 		want: `set=ok status=CONFIRMED`,
-		known: map[string][]knownDiff{
-			targetEmulator: {{"set=InvalidParameterException status=EXTERNAL_PROVIDER", "cogpass's emulator: open, issue 15 (reported for the emulator)"}},
-		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
 			if target != targetEmulator {
 				return cannot("no API makes an EXTERNAL_PROVIDER user without a real identity provider, and it has no way to seed one")
@@ -325,7 +322,6 @@ var behaviours = []behaviour{
 		name: "reset_unconfirmed",
 		want: `reset=NotAuthorizedException status=UNCONFIRMED`,
 		known: map[string][]knownDiff{
-			targetEmulator:     {{"reset=InvalidParameterException status=UNCONFIRMED", "cogpass's emulator: open, issue 15 (reported for the emulator)"}},
 			targetCognitoLocal: {{"reset=Unsupported status=UNCONFIRMED", "cognito-local 5.3.0 has no AdminResetUserPassword"}},
 		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
@@ -350,7 +346,6 @@ var behaviours = []behaviour{
 		want: `recovery=admin_only reset=[A-Za-z]+Exception status=CONFIRMED`,
 		known: map[string][]knownDiff{
 			targetMoto:         {{"recovery=admin_only reset=ok status=RESET_REQUIRED", "moto 5.2.1 stores AccountRecoverySetting but AdminResetUserPassword does not look at it"}},
-			targetEmulator:     {{"recovery=verified_email,verified_phone_number reset=ok status=RESET_REQUIRED", "cogpass's emulator ignores the AccountRecoverySetting of CreateUserPool: open, issue 15 (reported for the emulator)"}},
 			targetCognitoLocal: {{"recovery=admin_only reset=Unsupported status=CONFIRMED", "cognito-local 5.3.0 has no AdminResetUserPassword"}},
 		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
@@ -384,8 +379,7 @@ var behaviours = []behaviour{
 		name: "username_is_sub",
 		want: `get=username set=ok`,
 		known: map[string][]knownDiff{
-			targetMoto:     {{"get=UserNotFoundException set=UserNotFoundException", "moto 5.2.1 looks a user up by username, and by e-mail or phone only in pools with UsernameAttributes (where the username is the sub): never by sub in a pool of plain usernames"}},
-			targetEmulator: {{"get=UserNotFoundException set=UserNotFoundException", "cogpass's emulator: open, issue 15 (reported for the emulator)"}},
+			targetMoto: {{"get=UserNotFoundException set=UserNotFoundException", "moto 5.2.1 looks a user up by username, and by e-mail or phone only in pools with UsernameAttributes (where the username is the sub): never by sub in a pool of plain usernames"}},
 		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
 			pool, _ := b.newPool(ctx, t, poolSpec{})
@@ -425,9 +419,6 @@ var behaviours = []behaviour{
 		// identifies the user in admin requests.
 		name: "username_attributes_uuid",
 		want: `username=uuid sub=username get-by-email=ok`,
-		known: map[string][]knownDiff{
-			targetEmulator: {{"username=email sub=other get-by-email=ok", "cogpass's emulator: open, issue 15 (reported for the emulator)"}},
-		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
 			pool, _ := b.newPool(ctx, t, poolSpec{usernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypeEmail}})
 			email := uniq("conf-uuid-") + "@example.com"

@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -319,21 +318,34 @@ type reportRow struct {
 
 var reportHeader = []string{"line", "username", "action", "outcome", "error_code", "message", "attempts", "user_status", "duration_ms", "finished_at"}
 
+// readReport reads a CSV report by column name: every column of
+// reportHeader must be there; columns added since (signed_out, ...) are
+// allowed, so that a new column does not break the suite.
 func readReport(t *testing.T, path string) []reportRow {
 	t.Helper()
 	recs := readCSV(t, path)
-	if len(recs) == 0 || !slices.Equal(recs[0], reportHeader) {
-		t.Fatalf("%s: header %q, want %q", path, first(recs), reportHeader)
+	if len(recs) == 0 {
+		t.Fatalf("%s: empty report", path)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, h := range reportHeader {
+		if _, ok := col[h]; !ok {
+			t.Fatalf("%s: header %q has no %s column (want at least %q)", path, recs[0], h, reportHeader)
+		}
 	}
 	var rows []reportRow
 	for i, r := range recs[1:] {
-		if len(r) != len(reportHeader) {
-			t.Fatalf("%s: row %d has %d fields: %q", path, i+2, len(r), r)
+		if len(r) != len(recs[0]) {
+			t.Fatalf("%s: row %d has %d fields, the header %d: %q", path, i+2, len(r), len(recs[0]), r)
 		}
-		if _, err := time.Parse(time.RFC3339, r[9]); err != nil {
-			t.Errorf("%s: row %d: finished_at %q: %v", path, i+2, r[9], err)
+		if _, err := time.Parse(time.RFC3339, r[col["finished_at"]]); err != nil {
+			t.Errorf("%s: row %d: finished_at %q: %v", path, i+2, r[col["finished_at"]], err)
 		}
-		rows = append(rows, reportRow{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]})
+		get := func(h string) string { return r[col[h]] }
+		rows = append(rows, reportRow{get("line"), get("username"), get("action"), get("outcome"), get("error_code"), get("message"), get("attempts"), get("user_status")})
 	}
 	return rows
 }
@@ -361,9 +373,15 @@ func readCSV(t *testing.T, path string) [][]string {
 	return recs
 }
 
-// secret is a row of the secrets file: CSV line,username,password,status.
+// secret is a user's password in force, from the secrets file.
 type secret struct{ line, username, password string }
 
+// readSecrets reads a secrets file (docs/secrets.md): records
+// line,username,password,status, where a user's password is that of its
+// last record when that record is "applied" ("pending" is written before
+// the call, "refused" after a refusal); files from before the status column
+// (line,username,password) hold applied passwords only. After a finished
+// job no user's last record may be pending.
 func readSecrets(t *testing.T, path string) map[string]secret {
 	t.Helper()
 	fi, err := os.Stat(path)
@@ -373,24 +391,46 @@ func readSecrets(t *testing.T, path string) map[string]secret {
 	if mode := fi.Mode().Perm(); mode != 0o600 {
 		t.Errorf("%s: mode %o, want 600", path, mode)
 	}
-	// Each password is recorded pending before its call, then applied (or
-	// refused): a user's password is its last record.
-	out := map[string]secret{}
+	type last struct {
+		s      secret
+		status string
+	}
+	byUser := map[string]last{}
+	var order []string
+	applied := map[string]int{} // applied records per user
 	for i, r := range readCSV(t, path) {
-		if i == 0 && slices.Equal(r, []string{"line", "username", "password", "status"}) {
+		if i == 0 && len(r) >= 3 && r[0] == "line" && r[1] == "username" && r[2] == "password" {
 			continue
 		}
-		if len(r) != 4 {
+		status := "applied"
+		switch len(r) {
+		case 3:
+		case 4:
+			status = r[3]
+		default:
 			t.Fatalf("%s: record %d has %d fields", path, i+1, len(r))
 		}
-		if prev, dup := out[r[1]]; dup && prev.line != r[0] {
-			t.Errorf("%s: user %s on two lines", path, r[1])
+		if _, seen := byUser[r[1]]; !seen {
+			order = append(order, r[1])
 		}
-		if r[3] == "refused" {
-			delete(out, r[1])
-			continue
+		byUser[r[1]] = last{secret{r[0], r[1], r[2]}, status}
+		if status == "applied" {
+			applied[r[1]]++
 		}
-		out[r[1]] = secret{r[0], r[1], r[2]}
+	}
+	out := map[string]secret{}
+	for _, u := range order {
+		l := byUser[u]
+		switch l.status {
+		case "applied":
+			out[u] = l.s
+		case "refused":
+		default:
+			t.Errorf("%s: user %s: last record is %q after a finished job", path, u, l.status)
+		}
+		if applied[u] > 1 {
+			t.Errorf("%s: user %s: %d applied passwords (a user is set once per job)", path, u, applied[u])
+		}
 	}
 	return out
 }
