@@ -259,3 +259,32 @@ func TestDryRunSaysWhoWouldBeSignedOut(t *testing.T) {
 		}
 	})
 }
+
+func TestVerifyRetriesThrottledLookUps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		api := &fakeAPI{t: t, get: func(in *cip.AdminGetUserInput) (*cip.AdminGetUserOutput, error) {
+			if calls.Add(1)%2 == 1 {
+				return nil, apiErr("TooManyRequestsException", "Rate exceeded")
+			}
+			status := types.UserStatusTypeResetRequired
+			if *in.Username == "b" {
+				status = types.UserStatusTypeConfirmed
+			}
+			return &cip.AdminGetUserOutput{Username: in.Username, UserStatus: status}, nil
+		}}
+		cfg := baseConfig(Reset)
+		cfg.Concurrency = 1
+		rows := []VerifyRow{{Line: 2, Username: "a", Action: ActionReset}, {Line: 3, Username: "b", Action: ActionReset}, {Line: 4, Action: ActionChange}}
+		got := map[int]VerifyResult{}
+		if err := Verify(t.Context(), cfg, api, "us-east-1_Test", rows, func(v VerifyResult) error { got[v.Line] = v; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if got[2].Verdict != VerdictMatch || got[3].Verdict != VerdictMismatch || got[3].UserStatus != StatusConfirmed || got[4].Verdict != VerdictUnchecked {
+			t.Errorf("verdicts %+v", got)
+		}
+		if calls.Load() != 4 {
+			t.Errorf("%d look-ups, want 4 (each throttled once, then retried)", calls.Load())
+		}
+	})
+}

@@ -29,6 +29,10 @@ type Job struct {
 	ManifestSize   int64             `json:"manifest_size"`
 	Params         map[string]string `json:"params,omitempty"` // other settings that must match (password length, client metadata, ...)
 	CreatedAt      time.Time         `json:"created_at"`
+	// Region and EndpointURL are where the job sent its calls, for
+	// `cogpass verify`; informational, not compared on --resume.
+	Region      string `json:"region,omitempty"`
+	EndpointURL string `json:"endpoint_url,omitempty"`
 	// SummaryJSON is the --summary-json file this job last wrote: a resume
 	// may replace that file, and no other that exists.
 	SummaryJSON *SummaryFile `json:"summary_json,omitempty"`

@@ -38,11 +38,12 @@ var commandSummaries = map[string]string{
 	"export":                    "write a manifest of a pool's users",
 	"policy":                    "show a pool's password policy",
 	"secrets":                   "read a secrets file back (decrypt its age segments in order)",
+	"verify":                    "check that Cognito shows the status a job's report promises",
 	"completion":                "print a shell completion script (bash, zsh, fish)",
 }
 
 // commandOrder is the order commands are offered in, aliases last.
-var commandOrder = []string{"set", "reset", "change", "export", "policy", "secrets", "emulator", "completion",
+var commandOrder = []string{"set", "reset", "change", "export", "policy", "secrets", "verify", "emulator", "completion",
 	"admin-set-user-password", "admin-reset-user-password", "change-password"}
 
 // jobCommands are the commands that take jobFlags: their flags are read
@@ -70,7 +71,7 @@ var (
 	fileFlags = map[string]bool{
 		"manifest": true, "report": true, "secrets": true, "policy-file": true,
 		"secrets-recipients-file": true, "summary-json": true, "seed-manifest": true,
-		"export output": true, "export exclude": true,
+		"export output": true, "export exclude": true, "verify output": true,
 	}
 	completionShells = []string{"bash", "zsh", "fish"}
 )

@@ -58,6 +58,7 @@ func TestHelpGolden(t *testing.T) {
 		{[]string{"change", "--help"}, "help/change.golden"},
 		{[]string{"emulator", "--help"}, "help/emulator.golden"},
 		{[]string{"completion", "--help"}, "help/completion.golden"},
+		{[]string{"verify", "--help"}, "help/verify.golden"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -429,6 +429,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		Params:         f.jobParams(meta),
 		CreatedAt:      time.Now().UTC(),
 	}
+	record.Region, record.EndpointURL = jobConnection(api, f.aws)
 	replaceSummary := false // the summary file is this job's own, from an earlier run
 	if f.resume {
 		old, err := report.ReadSidecar(reportPath)

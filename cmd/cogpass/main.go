@@ -81,6 +81,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"export":                    runExport,
 	"policy":                    runPolicy,
 	"secrets":                   runSecrets,
+	"verify":                    runVerify,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,6 +113,7 @@ Usage:
   cogpass change   --manifest FILE [flags]
   cogpass export   --user-pool-id ID [--output FILE] [--status S | --filter EXPR | --expired-temporary] [flags]
   cogpass policy   --user-pool-id ID [--output text|json] [--sample N]
+  cogpass verify   --report REPORT [--user-pool-id ID] [flags]
   cogpass emulator [--listen ADDR] [--seed-users N] [flags]
   cogpass secrets decrypt [--identity KEY] [--latest] FILE...
   cogpass completion bash|zsh|fish
