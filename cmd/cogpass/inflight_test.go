@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,14 +12,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"cogpass/emulator"
+	"cogpass/job/policy"
 	"cogpass/report"
 )
 
@@ -82,8 +86,12 @@ func lastPasswords(t *testing.T, path string, id age.Identity) map[string]report
 // passwords with --secrets-identity.
 func TestKillDuringChangeThenResume(t *testing.T) {
 	bin := cogpassBinary(t)
-	for _, encrypted := range []bool{false, true} {
-		t.Run(fmt.Sprintf("encrypted=%v", encrypted), func(t *testing.T) {
+	for _, tc := range []struct {
+		encrypted bool
+		stop      string // kill, or term: a graceful stop whose grace runs out
+	}{{false, "kill"}, {true, "kill"}, {false, "term"}} {
+		encrypted := tc.encrypted
+		t.Run(fmt.Sprintf("%s/encrypted=%v", tc.stop, encrypted), func(t *testing.T) {
 			const users = 6
 			e := newJobEmulator(t, users, emulator.Options{})
 			proxy := &applyThenHang{target: e.url}
@@ -113,7 +121,7 @@ func TestKillDuringChangeThenResume(t *testing.T) {
 				crypt = []string{"--secrets-recipient", id.Recipient().String()}
 				resumeCrypt = append(crypt, "--secrets-identity", keyFile)
 			}
-			args := append([]string{"change", "--manifest", manifest, "--yes", "--rate", "2000", "--concurrency", "8", "--report", manifest + ".report.csv"}, crypt...)
+			args := append([]string{"change", "--manifest", manifest, "--yes", "--rate", "2000", "--concurrency", "8", "--stop-grace", "200ms", "--report", manifest + ".report.csv"}, crypt...)
 			cmd := exec.Command(bin, append(args, "--endpoint-url", front.URL)...)
 			cmd.Env = append(os.Environ(), "AWS_REGION=us-east-1")
 			var stderr bytes.Buffer
@@ -130,8 +138,17 @@ func TestKillDuringChangeThenResume(t *testing.T) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-			cmd.Process.Kill() // every change applied, no answer received
-			cmd.Wait()
+			// Every change applied, no answer received.
+			if tc.stop == "kill" {
+				cmd.Process.Kill()
+				cmd.Wait()
+			} else {
+				cmd.Process.Signal(syscall.SIGTERM)
+				var exit *exec.ExitError
+				if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != exitStoppedEarly {
+					t.Fatalf("after SIGTERM: %v, want exit 3; stderr:\n%s", err, &stderr)
+				}
+			}
 			if n := reportRows(manifest + ".report.csv"); n != 0 {
 				t.Fatalf("%d report rows before the resume, want 0", n)
 			}
@@ -249,4 +266,55 @@ func TestSecretsDecrypt(t *testing.T) {
 	if code, _ := runCLI(t, "secrets", "decrypt", path); code != exitUsage {
 		t.Errorf("decrypt without a key: exit %d, want 2", code)
 	}
+}
+
+// The emulator's --fault-after-apply loses half the answers of writes it
+// applied, in a pool with a password history: every row still succeeds,
+// and every user's last secrets record signs in.
+func TestSetWithLostAnswersInPoolWithHistory(t *testing.T) {
+	const users, pool = 60, "us-east-1_History"
+	e := newJobEmulator(t, 0, emulator.Options{Seed: 7, FaultAfterApply: emulator.AfterApplyFault{Rate: 0.5, Operations: []string{"AdminSetUserPassword"}}})
+	pol := policy.Default()
+	pol.PasswordHistorySize = 5
+	if err := e.srv.CreatePool(emulator.PoolConfig{ID: pool, Policy: pol}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.SeedUsersWithPassword(pool, users, "Seeded-Passw0rd!"); err != nil {
+		t.Fatal(err)
+	}
+	client, err := e.srv.CreateClient(emulator.ClientConfig{PoolID: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := writeManifest(t, users)
+	code, stderr := runCLI(t, "set", "--user-pool-id", pool, "--manifest", manifest, "--endpoint-url", e.url,
+		"--yes", "--rate", "2000", "--permanent", "--backoff-base", "1ms", "--backoff-cap", "10ms")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	applied := 0
+	for _, r := range readReport(t, manifest+".report.csv") {
+		if r.Outcome != report.Succeeded {
+			t.Errorf("line %d: %s %s %q", r.Line, r.Outcome, r.ErrorCode, r.Message)
+		}
+		if strings.Contains(r.Message, "applied by an earlier attempt") {
+			applied++
+		}
+	}
+	if applied == 0 {
+		t.Error("no row met a lost answer: the fault mode did not work")
+	}
+	last := lastPasswords(t, manifest+".secrets.csv", nil)
+	for i := 1; i <= users; i++ {
+		name := fmt.Sprintf("user%06d", i)
+		_, err := e.client.AdminInitiateAuth(t.Context(), &cip.AdminInitiateAuthInput{
+			UserPoolId: aws.String(pool), ClientId: aws.String(client),
+			AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": last[name].Password},
+		})
+		if err != nil || last[name].Status != report.SecretApplied {
+			t.Errorf("%s: last secrets record %q does not sign in: %v", name, last[name].Status, err)
+		}
+	}
+	t.Logf("%d of %d rows settled as applied by an earlier attempt", applied, users)
 }
