@@ -1,6 +1,7 @@
 package job
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -45,3 +46,54 @@ func (r *runner) writeAnswered(line int, code string) {
 			poolLevelStop, code, r.cfg.Command.Operation())})
 	}
 }
+
+// codePoolNotFound is Cognito's answer for a pool that does not exist.
+const codePoolNotFound = "ResourceNotFoundException"
+
+// poolNotFound marks a ResourceNotFoundException for a pool that is one of
+// several in the manifest (a user_pool_id column): it fails that pool's
+// rows, and the job goes on with the other pools. For the job's only pool
+// (--user-pool-id) it stays job-fatal. Its code is not final, so --resume
+// sends the rows again once the pool is right.
+type poolNotFound struct {
+	pool string
+	err  error
+}
+
+func (e *poolNotFound) Error() string { return e.err.Error() }
+func (e *poolNotFound) Unwrap() error { return e.err }
+
+// perPool wraps a call to poolID so that the pool not existing fails the
+// row, not the job, when the pool is not the job's own.
+func (r *runner) perPool(poolID string, fn func(context.Context) error) func(context.Context) error {
+	if poolID == r.cfg.UserPoolID {
+		return fn
+	}
+	return func(ctx context.Context) error {
+		err := fn(ctx)
+		if _, code := retry.Classify(err); err != nil && code == codePoolNotFound {
+			r.gonePools.Store(poolID, apiMessage(err))
+			return &poolNotFound{pool: poolID, err: err}
+		}
+		return err
+	}
+}
+
+// poolGone says whether an earlier row found poolID missing, and what
+// Cognito said: the pool's later rows fail without a call.
+func (r *runner) poolGone(poolID string) (string, bool) {
+	msg, ok := r.gonePools.Load(poolID)
+	if !ok {
+		return "", false
+	}
+	return msg.(string), true
+}
+
+// poolError is a pool that could not be read, with Cognito's code.
+type poolError struct {
+	code string
+	err  error
+}
+
+func (e *poolError) Error() string { return e.err.Error() }
+func (e *poolError) Unwrap() error { return e.err }

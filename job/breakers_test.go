@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"cogpass/job/retry"
+	"cogpass/report"
 )
 
 // The LimitExceededException streak counts write calls only: the
@@ -99,5 +100,78 @@ func TestLambdaRefusalsBetweenSuccessesDoNotStop(t *testing.T) {
 		if len(rep.byLine()) != 40 {
 			t.Errorf("%d rows, want 40", len(rep.byLine()))
 		}
+	})
+}
+
+// In a manifest with a user_pool_id column, a pool that does not exist
+// fails its own rows (not final) and the job goes on; the job's only pool
+// not existing stops the job.
+func TestMissingPoolOfSeveralFailsItsRows(t *testing.T) {
+	const gone = "us-east-1_Gone"
+	m := "username,user_pool_id\nuser001,\nuser002,us-east-1_Gone\nuser003,\nuser004,us-east-1_Gone\nuser005,\n"
+	for _, cmd := range []Command{Reset, Set} {
+		t.Run(string(cmd), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var goneCalls atomic.Int64
+				notFound := func(pool *string) error {
+					if *pool == gone {
+						goneCalls.Add(1)
+						return apiErr("ResourceNotFoundException", "User pool "+gone+" does not exist.")
+					}
+					return nil
+				}
+				api := &fakeAPI{t: t,
+					reset: func(in *cip.AdminResetUserPasswordInput) error { return notFound(in.UserPoolId) },
+					set:   func(in *cip.AdminSetUserPasswordInput) error { return notFound(in.UserPoolId) },
+					describe: func(in *cip.DescribeUserPoolInput) (*cip.DescribeUserPoolOutput, error) {
+						if err := notFound(in.UserPoolId); err != nil {
+							return nil, err
+						}
+						return (&fakeAPI{}).DescribeUserPool(t.Context(), in)
+					},
+				}
+				cfg := baseConfig(cmd)
+				cfg.Concurrency = 1
+				if cmd == Set {
+					plan, err := Preflight(t.Context(), cfg, api, rowsOf(t, m))
+					if err != nil {
+						t.Fatalf("preflight: %v; want the job to go on", err)
+					}
+					if plan.Invalid != 0 {
+						t.Fatalf("preflight: %d invalid rows %v; want the job to go on", plan.Invalid, plan.Problems)
+					}
+					cfg.Plan = plan
+				}
+				rep := &memReport{}
+				if _, err := Run(t.Context(), cfg, api, rowsOf(t, m), rep, &memSecrets{}); err != nil {
+					t.Fatalf("err = %v, want the job to go on", err)
+				}
+				for _, r := range rep.byLine() {
+					wantFail := r.Line == 3 || r.Line == 5
+					if wantFail != (r.Outcome == report.Failed) || wantFail && (r.ErrorCode != "ResourceNotFoundException" || retry.FinalCode(r.ErrorCode)) {
+						t.Errorf("line %d: %s %s %s", r.Line, r.Outcome, r.ErrorCode, r.Message)
+					}
+				}
+				if len(rep.byLine()) != 5 {
+					t.Errorf("%d rows, want 5", len(rep.byLine()))
+				}
+				if n := goneCalls.Load(); n > 2 {
+					t.Errorf("%d calls to the missing pool, want its answer remembered", n)
+				}
+			})
+		})
+	}
+	t.Run("only pool", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			api := &fakeAPI{t: t, reset: func(*cip.AdminResetUserPasswordInput) error {
+				return apiErr("ResourceNotFoundException", "User pool us-east-1_Test does not exist.")
+			}}
+			cfg := baseConfig(Reset)
+			_, err := Run(t.Context(), cfg, api, rowsOf(t, manifest(20)), &memReport{}, &memSecrets{})
+			var fatal *Fatal
+			if !errors.As(err, &fatal) || fatal.Code != "ResourceNotFoundException" {
+				t.Fatalf("err = %v, want a job-fatal ResourceNotFoundException", err)
+			}
+		})
 	})
 }

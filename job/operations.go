@@ -65,7 +65,11 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 		if errors.Is(err, errStopped) {
 			return p, nil, err
 		}
-		return p, &rowProblem{"DescribeUserPool", err.Error()}, nil
+		code := "DescribeUserPool"
+		if pe := (*poolError)(nil); errors.As(err, &pe) {
+			code = pe.code
+		}
+		return p, &rowProblem{code, err.Error()}, nil
 	}
 	p.password = row.Password
 	if r.cfg.Command == Change {
@@ -133,13 +137,18 @@ func (r *runner) process(row input.Row) {
 			r.latency.Observe(busy)
 		}
 	}()
+	if msg, gone := r.poolGone(poolID); gone {
+		out.Outcome, out.ErrorCode, out.Message = report.Failed, codePoolNotFound, msg
+		r.done(out, start)
+		return
+	}
 	if lookup {
 		var res callResult
-		res = r.call(r.read, row.Line, func(ctx context.Context) error {
+		res = r.call(r.read, row.Line, r.perPool(poolID, func(ctx context.Context) error {
 			var err error
 			user, err = r.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &poolID, Username: &row.Username})
 			return err
-		})
+		}))
 		// attempts counts the write calls; a look-up counts only when it is
 		// the row's one call (a dry run) or its end.
 		out.Attempts = res.attempts
@@ -196,9 +205,9 @@ func (r *runner) process(row input.Row) {
 			return // no report row: nothing was sent, a resumed run sends it
 		}
 	}
-	res := r.call(r.write, row.Line, func(ctx context.Context) error {
+	res := r.call(r.write, row.Line, r.perPool(poolID, func(ctx context.Context) error {
 		return r.send(ctx, row, poolID, out.Action, password)
-	})
+	}))
 	out.Attempts = res.attempts
 	busy += res.busy
 	if errors.Is(res.err, errStopped) {
@@ -436,11 +445,11 @@ func (r *runner) loadPool(id string) (*pool, error) {
 		p.policy = policy.Default()
 	default:
 		var out *cip.DescribeUserPoolOutput
-		res := r.call(r.meta, 0, func(ctx context.Context) error {
+		res := r.call(r.meta, 0, r.perPool(id, func(ctx context.Context) error {
 			var err error
 			out, err = r.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &id})
 			return err
-		})
+		}))
 		if res.err != nil {
 			if errors.Is(res.err, errStopped) {
 				return nil, errStopped
@@ -451,7 +460,7 @@ func (r *runner) loadPool(id string) (*pool, error) {
 				r.stop(&Fatal{Code: res.code, Err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)})
 				return nil, errStopped
 			}
-			return nil, fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)
+			return nil, &poolError{code: res.code, err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)}
 		}
 		p.policy, p.email = PolicyFromPool(out.UserPool)
 		p.caseSensitive = PoolCaseSensitive(out.UserPool)

@@ -88,6 +88,11 @@ func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, erro
 			}
 			return nil, err
 		}
+		if bad != nil && bad.code == codePoolNotFound {
+			// One pool of several does not exist: its rows fail in the run
+			// (not final), and the rows of the other pools go on.
+			continue
+		}
 		if bad != nil {
 			problem(Problem{row.Line, row.Username, bad.code, bad.message})
 			continue

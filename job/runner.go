@@ -76,6 +76,8 @@ type runner struct {
 	seen seenSet
 	// poolLevel is the pool-level breaker's streak (breakers.go).
 	poolLevel poolLevelStreak
+	// gonePools maps a pool found missing to Cognito's message (breakers.go).
+	gonePools sync.Map
 }
 
 // Run runs the job to the end of rows, or until it is stopped by ctx or a
@@ -430,6 +432,9 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 			if r.jobCtx.Err() != nil || errors.Is(err, context.Canceled) {
 				res.err = errStopped
 				return res
+			}
+			if errors.As(err, new(*poolNotFound)) {
+				return res // one pool of several: its rows fail, the job goes on
 			}
 			r.stop(&Fatal{Line: line, Code: code, Err: &CallError{Operation: operation, Code: code, Message: res.message, Err: err}})
 			res.err = errStopped
