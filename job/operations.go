@@ -46,8 +46,14 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 	if r.cfg.Command == Change {
 		// A token needs no pool; the pool, when known, only sets the policy
 		// for generated passwords.
-		if row.AccessToken == "" || row.PreviousPassword == "" {
-			return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: change needs access_token and previous_password", row.Line)}, nil
+		// previous_password may be empty: PreviousPassword is "Required if
+		// the user has a password. If the user has no password and only
+		// signs in with passwordless authentication options, you can omit
+		// this parameter" (API reference, ChangePassword; optional in the
+		// service model). It is then sent as absent (see send), and a
+		// user who has a password fails the row with Cognito's answer.
+		if row.AccessToken == "" {
+			return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: change needs access_token", row.Line)}, nil
 		}
 	}
 	p.poolID = row.UserPoolID
@@ -301,7 +307,7 @@ func (r *runner) send(ctx context.Context, row input.Row, poolID, action, passwo
 	default:
 		_, err := r.api.ChangePassword(ctx, &cip.ChangePasswordInput{
 			AccessToken:      &row.AccessToken,
-			PreviousPassword: &row.PreviousPassword,
+			PreviousPassword: optional(row.PreviousPassword),
 			ProposedPassword: &password,
 		})
 		return err
@@ -506,4 +512,13 @@ func PolicyFromPool(up *types.UserPoolType) (policy.Policy, string) {
 		email = "COGNITO_DEFAULT"
 	}
 	return p, email
+}
+
+// optional is a pointer to s, or nil when s is empty: an empty optional
+// field is sent as absent, not as "" (which the API's constraints refuse).
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

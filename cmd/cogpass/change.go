@@ -8,7 +8,8 @@ import (
 )
 
 const changeExample = `Change passwords with each user's own access token (columns access_token,
-previous_password, proposed_password; an empty proposed_password is generated). The calls are
+previous_password, proposed_password; an empty previous_password is left out, for passwordless
+users; an empty proposed_password is generated). The calls are
 unsigned, so no AWS credentials are needed:
 
   cogpass change --manifest tokens.jsonl --region us-east-1
