@@ -32,6 +32,12 @@ type Plan struct {
 	Rows     int64     // data rows, valid or not
 	Invalid  int64     // rows that would fail before any call
 	Problems []Problem // the first maxProblems of them, in line order
+	// Pools counts the valid rows of each pool (--user-pool-id or the
+	// row's user_pool_id); Supplied and Generated count the valid rows of
+	// set and change that bring their password and that would get one
+	// generated. The confirmation prompt shows them.
+	Pools               map[string]int64
+	Supplied, Generated int64
 	// duplicates maps a row's line to the first line naming the same user
 	// in the same pool; only rows after the first are in it.
 	duplicates map[int]int
@@ -81,7 +87,7 @@ func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, erro
 			problem(Problem{row.Line, row.Username, CodeInvalidManifestRow, row.Err.Error()})
 			continue
 		}
-		_, bad, err := r.prepare(row, false)
+		prep, bad, err := r.prepare(row, false)
 		if err != nil {
 			if cause := context.Cause(r.jobCtx); cause != nil {
 				return nil, cause
@@ -98,6 +104,17 @@ func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, erro
 			continue
 		}
 		pool := r.rowPool(row)
+		if plan.Pools == nil {
+			plan.Pools = make(map[string]int64)
+		}
+		plan.Pools[pool]++
+		if cfg.Command != Reset {
+			if prep.password != "" {
+				plan.Supplied++
+			} else {
+				plan.Generated++
+			}
+		}
 		users.add(userKey(seed, pool, row.Username, r.caseSensitive(pool)), row.Line)
 	}
 	plan.duplicates = users.duplicates()

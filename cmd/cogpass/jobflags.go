@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"golang.org/x/term"
 
 	"cogpass/input"
@@ -511,11 +512,8 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	}
 
 	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
-		rows := "all"
-		if plan != nil {
-			rows = strconv.FormatInt(plan.Rows-plan.Invalid, 10)
-		}
-		ok, err := confirm(ctx, stderr, fmt.Sprintf("About to %s for %s users of pool %s. Go on? [y/N] ", describe(cmd, f.permanent), rows, orManifest(f.userPoolID)))
+		client, _ := api.(*cip.Client)
+		ok, err := confirm(ctx, stderr, gatherConfirmFacts(ctx, cmd, &f, client, plan, reportPath).prompt())
 		if err != nil {
 			fmt.Fprintln(stderr) // past the ^C, onto a line of its own
 			return &exitError{code: exitStoppedEarly, err: errors.New("interrupted at the confirmation prompt: nothing was sent")}

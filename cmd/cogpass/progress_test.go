@@ -286,7 +286,7 @@ func TestBinaryOnTerminal(t *testing.T) {
 			t.Parallel()
 			e := newPtyPool(t, 10)
 			out, code := e.onTerminal(t, bin, answer, "set")
-			if !strings.Contains(out, "About to set temporary passwords for 10 users of pool "+e.poolID+". Go on? [y/N]") {
+			if !strings.Contains(out, "About to set temporary passwords for 10 users.") || !strings.Contains(out, "pool:      "+e.poolID+" (10 rows in the manifest)") || !strings.Contains(out, "Go on? [y/N]") {
 				t.Errorf("no confirmation prompt:\n%q", out)
 			}
 			want, calls := exitOK, int64(10)
