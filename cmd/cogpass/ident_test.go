@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -306,5 +307,39 @@ func TestCtrlCAtTheConfirmationPrompt(t *testing.T) {
 	}
 	if left := filesIn(t, e.dir); len(left) != 1 {
 		t.Errorf("files left: %v", left)
+	}
+}
+
+// A default reset (users looked up first) against Cognito's daily e-mail
+// cap stops after five refused writes and names the row that tripped it;
+// a broken Lambda trigger stops it too, with a hint naming the trigger.
+func TestPoolLevelFailuresStopAResetJob(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       emulator.Options
+		line       int   // the row that trips the breaker
+		maxResets  int64 // AdminResetUserPassword calls, at most
+		wantInHint string
+	}{
+		// 3 e-mails go out (lines 2-4), then lines 5-9 are refused.
+		{"e-mail cap", emulator.Options{EmailDailyCap: 3}, 9, 8, "LimitExceededException"},
+		{"broken trigger", emulator.Options{LambdaFault: emulator.LambdaFault{Code: "UnexpectedLambdaException"}}, 6, 10, "Lambda trigger"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newJobEmulator(t, 70, tt.opts)
+			manifest := writeManifest(t, 70)
+			code, stderr := runCLI(t, "reset", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url,
+				"--yes", "--concurrency", "1", "--rate", "2000", "--backoff-base", "1ms", "--backoff-cap", "2ms")
+			if code != exitStoppedEarly {
+				t.Fatalf("exit %d, want 3:\n%s", code, stderr)
+			}
+			if want := fmt.Sprintf("line %d", tt.line); !strings.Contains(stderr, want) || !strings.Contains(stderr, tt.wantInHint) || !strings.Contains(stderr, "--resume") {
+				t.Errorf("stderr lacks %q, %q or --resume:\n%s", want, tt.wantInHint, stderr)
+			}
+			if n := e.writes("AdminResetUserPassword"); n > tt.maxResets {
+				t.Errorf("%d resets sent, want at most %d", n, tt.maxResets)
+			}
+		})
 	}
 }
