@@ -144,7 +144,7 @@ func Create(path string) (*Writer, error) {
 // its single header; one that lost even its header gets it written again. A
 // missing file is an error wrapping fs.ErrNotExist: there is nothing to resume.
 func Append(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	f, err := openOwned(path, "report", false) // no link, owner, regular
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("report %s does not exist: nothing to resume: %w", path, err)

@@ -82,7 +82,7 @@ func CreateSecrets(path string, recipients []age.Recipient) (*Secrets, error) {
 // missing file is created as by CreateSecrets (the job may have died between
 // creating the report and the secrets file).
 func AppendSecrets(path string, recipients []age.Recipient) (*Secrets, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	f, err := openOwned(path, "secrets file", true) // no link, owner, 0600
 	if errors.Is(err, fs.ErrNotExist) {
 		return CreateSecrets(path, recipients)
 	}
@@ -135,7 +135,8 @@ func createPrivate(path string) (*os.File, error) {
 }
 
 // checkPrivate makes sure an existing secrets file is a regular file and
-// tightens its mode to 0600 if someone loosened it.
+// tightens its mode to 0600 if someone loosened it (openOwned refuses a
+// loosened mode on a resume before this runs).
 func checkPrivate(f *os.File, path string) error {
 	fi, err := f.Stat()
 	if err != nil {

@@ -166,7 +166,6 @@ func TestAppendSecretsPlain(t *testing.T) {
 	}{
 		{"complete", secretsHeader + "2,a,pw1,applied\n", secretsHeader + "2,a,pw1,applied\n3,b,pw2,applied\n", 0o600},
 		{"cut mid row", secretsHeader + "2,a,pw1,applied\n3,b,p", secretsHeader + "2,a,pw1,applied\n3,b,pw2,applied\n", 0o600},
-		{"loosened mode is tightened", secretsHeader, secretsHeader + "3,b,pw2,applied\n", 0o644},
 		{"empty", "", secretsHeader + "3,b,pw2,applied\n", 0o600},
 		{"missing", "", secretsHeader + "3,b,pw2,applied\n", 0},
 	}
