@@ -473,7 +473,6 @@ var behaviours = []behaviour{
 		name: "passphrase_inner_space",
 		want: `inner-space=ok signin=ok no-symbol=InvalidPasswordException`,
 		known: map[string][]knownDiff{
-			targetEmulator:     {{"inner-space=InvalidParameterException signin=not-tried no-symbol=InvalidPasswordException", "cogpass's emulator: open, issue 15 (reported for the emulator)"}},
 			targetCognitoLocal: {{"inner-space=ok signin=ok no-symbol=ok", "cognito-local 5.3.0 enforces no password policy at all"}},
 		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
@@ -631,14 +630,6 @@ var behaviours = []behaviour{
 		// the pool then takes it. Through the cogpass binary.
 		name: "cogpass_set_passphrase",
 		want: `exit=0 row=succeeded/ set-calls=1 signin=ok`,
-		known: map[string][]knownDiff{
-			targetCognitoLocal: {{"exit=2 row=none set-calls=0 signin=not-tried", cogpassRefusesPassphrase}},
-			targetMoto:         {{"exit=2 row=none set-calls=0 signin=not-tried", cogpassRefusesPassphrase}},
-			targetEmulator: {
-				{"exit=2 row=none set-calls=0 signin=not-tried", cogpassRefusesPassphrase},
-				{"exit=1 row=failed/InvalidParameterException set-calls=1 signin=not-tried", "cogpass sends it, cogpass's emulator refuses it: open, issue 15 (reported for the emulator)"},
-			},
-		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
 			pool, client := b.newPool(ctx, t, poolSpec{})
 			name := uniq("conf-cli-phrase-")
@@ -690,7 +681,6 @@ var behaviours = []behaviour{
 }
 
 const (
-	cogpassRefusesPassphrase    = "cogpass itself refuses a password with an inner space in its preflight (exit 2, 'password contains white space', nothing sent): open, issue 15 (Job and policy, Passphrases)"
 	cogpassRefusesEmptyPrevious = "cogpass itself refuses an empty previous_password in its preflight (exit 2, 'change needs access_token and previous_password', nothing sent): open, issue 15 (Job and policy, ChangePassword without a previous password)"
 )
 
