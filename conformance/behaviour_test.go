@@ -656,11 +656,6 @@ var behaviours = []behaviour{
 		// so the endpoint refuses the change: the row fails with its code.
 		name: "cogpass_change_empty_previous",
 		want: `exit=1 calls=1 previous-sent=0 row=failed/[A-Za-z]+Exception`,
-		known: map[string][]knownDiff{
-			targetCognitoLocal: {{"exit=2 calls=0 previous-sent=0 row=none", cogpassRefusesEmptyPrevious}},
-			targetMoto:         {{"exit=2 calls=0 previous-sent=0 row=none", cogpassRefusesEmptyPrevious}},
-			targetEmulator:     {{"exit=2 calls=0 previous-sent=0 row=none", cogpassRefusesEmptyPrevious}},
-		},
 		run: func(ctx context.Context, t *testing.T, b *bench) string {
 			pool, client := b.newPool(ctx, t, poolSpec{})
 			name, pw := uniq("conf-cli-noprev-"), newPassword()
@@ -679,10 +674,6 @@ var behaviours = []behaviour{
 		},
 	},
 }
-
-const (
-	cogpassRefusesEmptyPrevious = "cogpass itself refuses an empty previous_password in its preflight (exit 2, 'change needs access_token and previous_password', nothing sent): open, issue 15 (Job and policy, ChangePassword without a previous password)"
-)
 
 // onlyRow is "outcome/error_code" of the one row of a report, or "none"
 // when the run left no report (a usage error).
