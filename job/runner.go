@@ -330,7 +330,6 @@ func (r *runner) finish(row report.Row) {
 	if row.FinishedAt.IsZero() {
 		row.FinishedAt = time.Now().UTC()
 	}
-	r.stats.add(row)
 	if row.Outcome == report.Failed {
 		n := r.failed.Add(1)
 		if r.cfg.MaxFailures > 0 && n >= r.cfg.MaxFailures {
@@ -347,6 +346,7 @@ func (r *runner) finish(row report.Row) {
 		r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write report: %w", err)})
 		return
 	}
+	r.stats.add(row) // the summary counts what reached the report
 	if r.cfg.Progress != nil {
 		r.cfg.Progress(row, Counts{Calls: r.stats.calls.Load(), Throttled: r.stats.throttled.Load(), Rate: r.write.Rate()})
 	}
