@@ -76,7 +76,9 @@ func (r *runner) setupIncident(api API) error {
 
 // skipByStatus turns the row into a skipped one when the looked-up user's
 // status is one --skip-status names. In a dry run it also counts the users
-// already in the target state of their action.
+// already in the target state of their action. With --sign-out the caller
+// still signs a skipped user out: a user already RESET_REQUIRED may still
+// hold the sessions an incident must end.
 func (r *runner) skipByStatus(out *report.Row, user *cip.AdminGetUserOutput) bool {
 	status := string(user.UserStatus)
 	if r.cfg.DryRun && status == TargetStatus(out.Action) {
@@ -89,6 +91,9 @@ func (r *runner) skipByStatus(out *report.Row, user *cip.AdminGetUserOutput) boo
 	out.Message = "user is " + status + "; --skip-status"
 	if r.cfg.DryRun {
 		out.Message = "would skip: " + out.Message
+		if r.cfg.SignOut {
+			out.Message += "; would still sign the user out (AdminUserGlobalSignOut)"
+		}
 	}
 	return true
 }
@@ -111,16 +116,19 @@ func (r *runner) signOut(out *report.Row, row input.Row, poolID string) callResu
 		return err
 	})
 	done := writeDoneSentence(out.Action)
+	if out.Outcome == report.Skipped {
+		done = "" // the message already says why the write was skipped
+	}
 	switch {
 	case res.err == nil:
 		out.SignedOut = report.SignedOutYes
 		out.Message = joinSentences(out.Message, "Signed out: AdminUserGlobalSignOut revoked the user's refresh and access tokens.")
 	case errors.Is(res.err, errStopped):
 		out.Outcome, out.ErrorCode, out.SignedOut = report.Failed, CodeSignOutNotSent, report.SignedOutNo
-		out.Message = joinSentences(out.Message, done+" The job stopped before the sign-out: --resume sends only the sign-out, not the write.")
+		out.Message = joinSentences(out.Message, done+" The job stopped before the sign-out: --resume sends only the sign-out.")
 	default:
 		out.Outcome, out.ErrorCode, out.SignedOut = report.Failed, res.code, report.SignedOutNo
-		out.Message = joinSentences(out.Message, fmt.Sprintf("%s Sign-out failed: %s --resume sends only the sign-out, not the write.", done, strings.TrimSpace(res.message)))
+		out.Message = joinSentences(out.Message, strings.TrimSpace(fmt.Sprintf("%s Sign-out failed: %s --resume sends only the sign-out.", done, strings.TrimSpace(res.message))))
 	}
 	return res
 }
@@ -129,12 +137,11 @@ func (r *runner) signOut(out *report.Row, row input.Row, poolID string) callResu
 // sign-out is sent.
 func (r *runner) signOutOnly(row input.Row, start time.Time) {
 	out := report.Row{Line: row.Line, Username: row.Username, Action: r.action(row), Outcome: report.Succeeded}
-	out.UserStatus = TargetStatus(out.Action)
 	poolID := row.UserPoolID
 	if poolID == "" {
 		poolID = r.cfg.UserPoolID
 	}
-	out.Message = "The write was made by an earlier run."
+	out.Message = "An earlier run made the write (or skipped it by --skip-status); only the sign-out was sent."
 	res := r.signOut(&out, row, poolID)
 	if res.busy > 0 {
 		r.latency.Observe(res.busy)
@@ -154,7 +161,11 @@ func joinSentences(a, b string) string {
 	if a == "" {
 		return b
 	}
-	return strings.TrimRight(a, " ") + " " + b
+	a = strings.TrimRight(a, " ")
+	if !strings.HasSuffix(a, ".") {
+		a += "."
+	}
+	return a + " " + b
 }
 
 // feedLimit says whether --limit stops the feed before the next row: once

@@ -187,6 +187,9 @@ func (r *runner) process(row input.Row) {
 			return
 		}
 		if r.skipByStatus(&out, user) {
+			if r.cfg.SignOut && !r.cfg.DryRun {
+				busy += r.signOut(&out, row, poolID).busy
+			}
 			r.done(out, start)
 			return
 		}
