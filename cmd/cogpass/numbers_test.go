@@ -38,6 +38,7 @@ func TestNumericFlagsRefuseBadValues(t *testing.T) {
 		"change":   {"--manifest", "m.csv"},
 		"export":   {"--user-pool-id", testPool},
 		"policy":   {"--user-pool-id", testPool},
+		"verify":   {"--report", "r.csv"},
 		"emulator": {"--listen", "127.0.0.1:0"},
 	}
 	total := 0
