@@ -165,6 +165,10 @@ type Config struct {
 	// Progress, when set, is told of every finished row, with the job's
 	// counters at that moment. It is called from many workers at once.
 	Progress func(report.Row, Counts)
+	// OnInterrupt, when set, is told at once when the job's context ends (a
+	// signal): how many calls are in flight, which may take up to StopGrace
+	// to finish.
+	OnInterrupt func(inFlight int64, grace time.Duration)
 }
 
 // Counts are a running job's counters.

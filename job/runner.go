@@ -78,6 +78,8 @@ type runner struct {
 	poolLevel poolLevelStreak
 	// gonePools maps a pool found missing to Cognito's message (breakers.go).
 	gonePools sync.Map
+	// inFlight counts the calls under way, for the interrupt's message.
+	inFlight atomic.Int64
 }
 
 // Run runs the job to the end of rows, or until it is stopped by ctx or a
@@ -102,6 +104,7 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 			"read_rate", round(r.read.Ceiling()), "rate", round(cfg.Rate),
 			"hint", "raise --read-rate if your UserRead quota allows it, or pass --include-federated when no user is federated")
 	}
+	defer r.announceInterrupt(ctx)()
 	start := time.Now()
 	queue := make(chan input.Row, queueDepth)
 	worker := func() error {
@@ -392,7 +395,9 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 		r.stats.calls.Add(1)
 		t0 := time.Now()
 		watch := r.net.begin()
+		r.inFlight.Add(1)
 		err := fn(r.callCtx)
+		r.inFlight.Add(-1)
 		took := time.Since(t0)
 		res.busy += took
 		r.stats.observe(took)

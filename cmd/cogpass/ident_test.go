@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -341,5 +342,41 @@ func TestPoolLevelFailuresStopAResetJob(t *testing.T) {
 				t.Errorf("%d resets sent, want at most %d", n, tt.maxResets)
 			}
 		})
+	}
+}
+
+// The first Ctrl-C says at once what happens, and the bar, which the
+// terminal's "^C" lands on, is redrawn from the line's start, never two
+// columns in as a garbled count.
+func TestFirstCtrlCSaysWhatHappens(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no pseudo-terminals")
+	}
+	bin := cogpassBinary(t)
+	e := newPtyPool(t, 400)
+	r := startOnTerminal(t, e.command(bin, "set", "--yes", "--rate", "20"))
+	waitFor(t, r.out, "rows/s")
+	r.tty.Write([]byte{3})
+	waitFor(t, r.out, "Ctrl-C again to quit now")
+	if code := r.wait(t); code != exitStoppedEarly {
+		t.Errorf("exit %d, want 3", code)
+	}
+	out := r.out.String()
+	if !regexp.MustCompile(`stopping: \d+ calls in flight, up to 10s; Ctrl-C again to quit now`).MatchString(out) {
+		t.Errorf("no stop message:\n%q", out)
+	}
+	// What follows the echoed ^C must start again at the first column.
+	for rest := out; ; {
+		i := strings.Index(rest, "^C")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+2:]
+		if rest != "" && rest[0] != '\r' && rest[0] != '\n' {
+			t.Errorf("output goes on two columns in, after the ^C: %q", rest[:min(len(rest), 60)])
+		}
+	}
+	if strings.Index(out, "stopping:") > strings.Index(out, "rows:") {
+		t.Errorf("the stop message came only with the summary:\n%q", out)
 	}
 }

@@ -590,6 +590,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, max(0, total-resumed), f.quiet, log, f.progressInterval)
 	sink.use(prog.Writer())
 	cfg.Progress = prog.Row
+	cfg.OnInterrupt = func(inFlight int64, grace time.Duration) {
+		prog.Interrupted(fmt.Sprintf("stopping: %d calls in flight, up to %s; Ctrl-C again to quit now", inFlight, grace))
+	}
 
 	summary, runErr := job.Run(ctx, cfg, api, rows, rep, secretsSink)
 	prog.Close()

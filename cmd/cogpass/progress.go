@@ -95,7 +95,7 @@ func newProgress(w io.Writer, terminal bool, total int64, quiet bool, log *slog.
 // container is told so rather than left to guess from w's type.
 func (p *progress) startBar() {
 	p.container = mpb.New(
-		mpb.WithOutput(p.w),
+		mpb.WithOutput(crWriter{p.w}),
 		mpb.ForceTTY(),
 		mpb.WithAutoRefresh(),
 		mpb.WithRefreshRate(barRefresh),
@@ -148,6 +148,30 @@ func (p *progress) Row(row report.Row, c job.Counts) {
 	if bits := math.Float64bits(c.Rate); p.limit.Load() != bits {
 		p.limit.Store(bits)
 	}
+}
+
+// Interrupted says at once, on a line of its own, what the first signal
+// does; on a terminal it goes above the bar, which goes on counting the
+// rows that finish.
+func (p *progress) Interrupted(msg string) {
+	fmt.Fprintln(p.out, msg)
+}
+
+// crWriter starts every write to the terminal at the line's first column.
+// The bar leaves the cursor at the start of its own line between redraws,
+// and the terminal echoes a Ctrl-C there as "^C": without the carriage
+// return, the next redraw (or a line printed above the bar) would start two
+// columns in, and the count would read as garbage.
+type crWriter struct{ w io.Writer }
+
+func (c crWriter) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if _, err := c.w.Write(append([]byte{'\r'}, b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Writer is where log lines should go while the job runs: on a terminal
