@@ -340,13 +340,20 @@ func checkToken(tok string) error {
 	return nil
 }
 
-// checkPoolID applies Cognito's pattern for UserPoolId, [\w-]+_[0-9a-zA-Z]+
-// of at most 55 characters. A malformed ID would otherwise reach the API
-// and look like an unknown pool, which stops the whole job.
+// checkPoolID applies Cognito's pattern for UserPoolId (see ValidPoolID).
+// A malformed ID would otherwise reach the API and look like an unknown
+// pool, which stops the whole job.
 func checkPoolID(id string) error {
-	if id == "" {
+	if id == "" || ValidPoolID(id) {
 		return nil
 	}
+	return fmt.Errorf("user_pool_id: want an ID like us-east-1_AbCdEf123, got %s", shortQuote(id))
+}
+
+// ValidPoolID reports whether id is a user pool ID as the service model
+// defines UserPoolIdType (botocore cognito-idp service-2.json): 1 to 55
+// characters matching [\w-]+_[0-9a-zA-Z]+ as a whole.
+func ValidPoolID(id string) bool {
 	region, suffix, ok := cutLast(id, '_')
 	valid := ok && len(id) <= 55 && region != "" && suffix != ""
 	for i := 0; valid && i < len(region); i++ {
@@ -356,10 +363,45 @@ func checkPoolID(id string) error {
 	for i := 0; valid && i < len(suffix); i++ {
 		valid = isAlnum(suffix[i])
 	}
-	if !valid {
-		return fmt.Errorf("user_pool_id: want an ID like us-east-1_AbCdEf123, got %s", shortQuote(id))
+	return valid
+}
+
+// PoolRegion returns the region a user pool ID starts with: Cognito names
+// its pools <region>_<id> ("eu-west-1_AbCdEf123"). It returns "" when id is
+// not a valid pool ID or its prefix is not a region's name (cognito-local's
+// "local_AbCd1234").
+func PoolRegion(id string) string {
+	if !ValidPoolID(id) {
+		return ""
 	}
-	return nil
+	region, _, _ := strings.Cut(id, "_")
+	if !regionName(region) {
+		return ""
+	}
+	return region
+}
+
+// regionName reports whether s is shaped like an AWS region's name: a
+// partition or area prefix of 2 to 4 letters, one or more words, a number
+// (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1).
+func regionName(s string) bool {
+	parts := strings.Split(s, "-")
+	if len(parts) < 3 || len(parts[0]) < 2 || len(parts[0]) > 4 {
+		return false
+	}
+	for i, p := range parts {
+		if p == "" {
+			return false
+		}
+		for j := 0; j < len(p); j++ {
+			c := p[j]
+			last := i == len(parts)-1
+			if last && !('0' <= c && c <= '9') || !last && !('a' <= c && c <= 'z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func cutLast(s string, sep byte) (before, after string, found bool) {

@@ -30,7 +30,7 @@ type awsFlags struct {
 
 func (a *awsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.endpointURL, "endpoint-url", "", "send requests to this URL instead of Cognito's (the emulator, say); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER and AWS_ENDPOINT_URL work too")
-	fs.StringVar(&a.region, "region", "", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
+	fs.StringVar(&a.region, "region", "", "AWS region (default: the region --user-pool-id starts with, else AWS_REGION, AWS_DEFAULT_REGION or the profile's); refused when it is not the pool's")
 	fs.StringVar(&a.profile, "profile", "", "named profile from the shared AWS config and credentials files")
 }
 

@@ -370,6 +370,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case f.maxAttempts < 1:
 		return usageError("--max-attempts must be 1 or more")
 	}
+	if err := f.aws.usePoolRegion("--user-pool-id", f.userPoolID); err != nil {
+		return err
+	}
 	sel, err := buildSelection(f.filter, f.status, f.expiredTemporary)
 	if err != nil {
 		return err

@@ -280,6 +280,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	if err := f.check(); err != nil {
 		return err
 	}
+	if err := f.aws.usePoolRegion("--user-pool-id", f.userPoolID); err != nil {
+		return err
+	}
 	if err := f.incident.check(cmd); err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case sample < 0 || sample > maxSamples:
 		return usageError("--sample %d: want 0 to %d", sample, maxSamples)
 	}
+	if err := a.usePoolRegion("--user-pool-id", userPoolID); err != nil {
+		return err
+	}
 	client, err := newClient(ctx, a, 2)
 	if err != nil {
 		return err

@@ -78,6 +78,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if pool == "" {
 		return usageError("no user pool: the job's record %s names none (a manifest with a user_pool_id column?); give --user-pool-id", report.SidecarPath(f.reportPath))
 	}
+	flagName := "--user-pool-id"
+	if f.userPoolID == "" {
+		flagName = "the job record's user pool"
+	}
+	if err := f.aws.usePoolRegion(flagName, pool); err != nil {
+		return err
+	}
 	// The connection of the job, unless the flags say otherwise.
 	if f.aws.region == "" {
 		f.aws.region = rec.Region
