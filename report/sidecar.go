@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -239,4 +240,58 @@ func HashFile(path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("hash manifest %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// HashFileContext is HashFile that gives up when ctx is done, even while
+// the open or a read blocks (a FIFO with no writer, a pipe that never
+// closes) or the file never ends (/dev/zero). The error is then ctx's.
+// The abandoned read goes on in the background until its file yields; the
+// caller is expected to be on its way out.
+func HashFileContext(ctx context.Context, path string) (string, int64, error) {
+	type result struct {
+		sum string
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	stop := make(chan struct{})
+	go func() {
+		var res result
+		f, err := os.Open(path)
+		if err != nil {
+			res.err = fmt.Errorf("hash manifest: %w", err)
+			done <- res
+			return
+		}
+		defer f.Close()
+		h := sha256.New()
+		buf := make([]byte, 256<<10)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k, err := f.Read(buf)
+			h.Write(buf[:k])
+			res.n += int64(k)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				res.err = fmt.Errorf("hash manifest %s: %w", path, err)
+				done <- res
+				return
+			}
+		}
+		res.sum = hex.EncodeToString(h.Sum(nil))
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		return res.sum, res.n, res.err
+	case <-ctx.Done():
+		close(stop)
+		return "", 0, ctx.Err()
+	}
 }

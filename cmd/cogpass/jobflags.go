@@ -419,7 +419,11 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	var manifestSHA string
 	var manifestSize int64
 	if f.manifest != "-" {
-		if manifestSHA, manifestSize, err = report.HashFile(f.manifest); err != nil {
+		if manifestSHA, manifestSize, err = report.HashFileContext(ctx, f.manifest); ctx.Err() != nil {
+			// The first signal stops a manifest that never ends (/dev/zero,
+			// a pipe never closed): nothing was written or sent yet.
+			return &exitError{code: exitStoppedEarly, err: errors.New("interrupted while reading the manifest: nothing was sent")}
+		} else if err != nil {
 			return usageError("read manifest: %v", err)
 		}
 	}
