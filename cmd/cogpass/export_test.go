@@ -478,9 +478,14 @@ func TestExportCutShortFails(t *testing.T) {
 
 func TestExportRetriesFaultsAndThrottles(t *testing.T) {
 	// Random faults on a fifth of the calls, and a UserList quota far under
-	// what the export asks for: the listing still comes out exact.
-	e := newExportEnv(t, 900, emulator.Options{Seed: 5, FaultRate: 0.2, Quota: quota.Rates{quota.UserList: 10}}, nil)
-	code, stdout, stderr := e.export(t, "--max-attempts", "30", "--backoff-base", "1ms", "--backoff-cap", "100ms")
+	// what the export asks for: the listing still comes out exact. A listing
+	// is sequential (each page waits for the last), so its rate is bounded by
+	// the round trip: the quota is 4/s (a burst of 4) and the export's
+	// ceiling 200/s, so that the ~17 calls, which need at least 3.25 s at
+	// 4/s, throttle even on a loaded machine where a round trip takes 100 ms
+	// (at 10/s and the default ceiling they all went through there).
+	e := newExportEnv(t, 900, emulator.Options{Seed: 5, FaultRate: 0.2, Quota: quota.Rates{quota.UserList: 4}}, nil)
+	code, stdout, stderr := e.export(t, "--rate", "200", "--max-attempts", "30", "--backoff-base", "1ms", "--backoff-cap", "100ms")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
