@@ -149,7 +149,7 @@ func (s *Summary) Print(w io.Writer) {
 	if s.DryRun {
 		fmt.Fprintf(w, "forecast:   the real run would take about %s at the chosen rate\n", (time.Duration(s.EstimatedSeconds) * time.Second).Round(time.Second))
 		if s.ResetEmails > 0 {
-			fmt.Fprintf(w, "            %d reset codes would be e-mailed\n", s.ResetEmails)
+			fmt.Fprintf(w, "            %s would be e-mailed\n", plural(s.ResetEmails, "reset code"))
 		}
 		if s.InTargetState > 0 {
 			users := fmt.Sprintf("%d users are", s.InTargetState)
@@ -170,11 +170,12 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "limit reached: %d%s rows; --resume continues\n", s.LimitReached, of)
 	}
 	if s.Resumed > 0 {
-		fmt.Fprintf(w, "resumed:    %d rows already done by an earlier run\n", s.Resumed)
+		fmt.Fprintf(w, "resumed:    %s already done by an earlier run\n", plural(s.Resumed, "row"))
 	}
 	for i, c := range s.ErrorCodes {
 		if i == 5 {
-			fmt.Fprintf(w, "            ... %d more error codes\n", len(s.ErrorCodes)-5)
+			more := int64(len(s.ErrorCodes) - 5)
+			fmt.Fprintf(w, "            ... %d more %s\n", more, strings.TrimPrefix(plural(more, "error code"), fmt.Sprintf("%d ", more)))
 			break
 		}
 		label := ""
@@ -185,7 +186,10 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "%-11s %d %s (e.g. line %d: %s)\n", label, c.Count, c.Code, c.ExampleLine, msg)
 	}
 	fmt.Fprintf(w, "calls:      %d (%d throttled, %d retried after a fault), %.1f calls/s\n", s.Calls, s.Throttled, s.Retried, s.CallsPerS)
-	fmt.Fprintf(w, "latency:    p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", s.LatencyMS["p50"], s.LatencyMS["p95"], s.LatencyMS["p99"])
+	if s.Calls > 0 {
+		// An offline run makes no call: it has no latency to show.
+		fmt.Fprintf(w, "latency:    p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", s.LatencyMS["p50"], s.LatencyMS["p95"], s.LatencyMS["p99"])
+	}
 	fmt.Fprintf(w, "elapsed:    %s\n", s.Elapsed.Round(time.Millisecond))
 }
 
@@ -245,4 +249,12 @@ func (s *Summary) forecast(r *runner) {
 			"the pool sends e-mail with Cognito's default sender, which delivers %d messages a day; %d reset codes would be e-mailed: configure SES (EmailSendingAccount DEVELOPER) or spread the job over days",
 			cognitoDefaultDailyEmails, s.ResetEmails))
 	}
+}
+
+// plural is "1 row", "2 rows".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -93,3 +93,22 @@ func TestConfirmationSaysWhatIsAboutToHappen(t *testing.T) {
 	}
 	golden(t, "confirm/resume.golden", confirmShown(t, out, e.url))
 }
+
+// TestDryRunProgressHasATotal: on a terminal a dry run's bar shows
+// done/total rows and an ETA, like a real run's.
+func TestDryRunProgressHasATotal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no pseudo-terminals")
+	}
+	bin := cogpassBinary(t)
+	e := newPtyPool(t, 40)
+	out, code := e.onTerminal(t, bin, "", "reset", "--dry-run", "--read-rate", "40")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%q", code, out)
+	}
+	for _, w := range []string{"40/40 rows", "ETA"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("no %q on the terminal:\n%q", w, out)
+		}
+	}
+}

@@ -158,7 +158,8 @@ func TestInterruptThenResume(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != exitStoppedEarly {
 		t.Fatalf("after SIGINT: %v, want exit 3; stderr:\n%s", err, stderr)
 	}
-	for _, want := range []string{"interrupted: rerun with --resume", "rows:", "report:"} {
+	// --log-format json: the summary is a JSON line too.
+	for _, want := range []string{"interrupted: rerun with --resume", `"msg":"summary","rows":`, `"report":"`} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

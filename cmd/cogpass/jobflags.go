@@ -277,6 +277,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	if err != nil {
 		return err
 	}
+	if stderrIsTerminal(stderr) {
+		log = slog.New(limitRateChanges(log.Handler(), time.Minute))
+	}
 	if err := f.check(); err != nil {
 		return err
 	}
@@ -594,7 +597,13 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		secretsPath = secrets.Path()
 	}
 
-	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, max(0, total-resumed), f.quiet, log, f.progressInterval)
+	barTotal := max(0, total-resumed)
+	if plan == nil && f.dryRun && f.manifest != "-" && !f.quiet {
+		// A dry run has no preflight: one quick pass over the file gives
+		// its progress a total and an ETA.
+		barTotal = countRows(src)
+	}
+	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, barTotal, f.quiet, log, f.progressInterval)
 	sink.use(prog.Writer())
 	cfg.Progress = prog.Row
 	cfg.OnInterrupt = func(inFlight int64, grace time.Duration) {
@@ -619,7 +628,12 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			runErr = &job.Fatal{Err: fmt.Errorf("close secrets: %w", err)}
 		}
 	}
-	if summary != nil {
+	if summary != nil && f.logFormat == "json" {
+		// Every line of stderr is JSON: the summary too.
+		if err := printSummaryJSON(stderr, summary, runErr, reportPath, secretsPath); err != nil {
+			fmt.Fprintf(stderr, "cogpass: print the summary: %v\n", err)
+		}
+	} else if summary != nil {
 		fmt.Fprintln(stderr)
 		summary.Print(stderr)
 		fmt.Fprintf(stderr, "report:     %s\n", reportPath)
@@ -630,6 +644,8 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			}
 			fmt.Fprintf(stderr, "secrets:    %s (%s)\n", secretsPath, note)
 		}
+	}
+	if summary != nil {
 		if f.summaryJSON != "" {
 			if sha, err := writeSummaryJSON(f.summaryJSON, summary, runErr, replaceSummary); err != nil {
 				fmt.Fprintf(stderr, "cogpass: write --summary-json: %v\n", err)
@@ -649,7 +665,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return &exitError{code: exitUsage, err: runErr}
 	}
 	if summary.Failed() > 0 {
-		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of %d rows failed: see %s", summary.Failed(), summary.Rows, reportPath)}
+		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of %s failed: see %s", summary.Failed(), plural(int(summary.Rows), "row"), reportPath)}
 	}
 	return nil
 }

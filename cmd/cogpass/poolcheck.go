@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"strings"
 
 	"cogpass/input"
@@ -39,4 +41,24 @@ func poolMissingEverywhere(f *jobFlags, plan *job.Plan) bool {
 		}
 	}
 	return true
+}
+
+// countRows counts the manifest's rows, valid or not, without a call; 0
+// when the file cannot be read (the run itself says why).
+func countRows(src *manifestSource) int64 {
+	rows, _, _, closeFn, err := src.open()
+	if err != nil {
+		return 0
+	}
+	defer closeFn()
+	var n int64
+	for {
+		if _, err := rows.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n
+			}
+			return 0
+		}
+		n++
+	}
 }

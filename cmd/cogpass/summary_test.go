@@ -6,9 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"cogpass/emulator"
 	"cogpass/job"
 	"cogpass/report"
 )
@@ -67,6 +69,28 @@ func TestSummaryGolden(t *testing.T) {
 			Workers:    1,
 		}},
 		{name: "empty", sum: &job.Summary{Outcomes: map[report.Outcome]int64{}, LatencyMS: map[string]float64{"p50": 0, "p95": 0, "p99": 0}}},
+		// One of everything: singular nouns.
+		{name: "one", sum: &job.Summary{
+			Rows:        1,
+			Outcomes:    map[report.Outcome]int64{report.Planned: 1},
+			DryRun:      true,
+			ResetEmails: 1,
+			Calls:       1,
+			Elapsed:     20 * time.Millisecond,
+			ElapsedS:    0.02,
+			CallsPerS:   50,
+			LatencyMS:   map[string]float64{"p50": 3, "p95": 3, "p99": 3},
+			Workers:     1,
+		}},
+		// An offline dry run makes no call: no latency line.
+		{name: "offline", sum: &job.Summary{
+			Rows:      2,
+			Outcomes:  map[report.Outcome]int64{report.Planned: 2},
+			DryRun:    true,
+			Elapsed:   2 * time.Millisecond,
+			ElapsedS:  0.002,
+			LatencyMS: map[string]float64{"p50": 0, "p95": 0, "p99": 0},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,5 +124,36 @@ func TestSummaryGolden(t *testing.T) {
 				t.Errorf("stopped %q for run error %v", back.Stopped, tt.runErr)
 			}
 		})
+	}
+}
+
+// TestSummaryJSONWithLogFormatJSON: with --log-format json every line on
+// stderr is JSON, the end summary included.
+func TestSummaryJSONWithLogFormatJSON(t *testing.T) {
+	e := newJobEmulator(t, 3, emulator.Options{})
+	manifest := writeManifest(t, 3, "nobody,,")
+	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes", "--log-format", "json")
+	if code != exitRowsFailed {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var summary map[string]any
+	for _, l := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		if strings.HasPrefix(l, "cogpass: ") {
+			continue // the exit line
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Errorf("not JSON: %q", l)
+			continue
+		}
+		if m["msg"] == "summary" {
+			summary = m
+		}
+	}
+	if summary == nil {
+		t.Fatalf("no summary line in:\n%s", stderr)
+	}
+	if summary["rows"] != float64(4) || summary["report"] != manifest+".report.csv" {
+		t.Errorf("summary %v", summary)
 	}
 }
