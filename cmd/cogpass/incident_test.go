@@ -283,3 +283,15 @@ func TestResetSignOutRevokesTokensAndResumeSendsOnlyTheSignOut(t *testing.T) {
 		t.Errorf("sidecar params %v: want sign_out recorded", side.Params)
 	}
 }
+
+func TestLimitSetsTheProgressTotal(t *testing.T) {
+	e := newJobEmulator(t, 30, emulator.Options{})
+	manifest := writeManifest(t, 30)
+	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes", "--limit", "10", "--progress-interval", "1ms")
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "total=30") || !strings.Contains(stderr, "total=10") {
+		t.Errorf("progress does not count to the limit:\n%s", stderr)
+	}
+}

@@ -144,6 +144,15 @@ func (f *incidentFlags) params(p map[string]string) {
 	}
 }
 
+// progressTotal is the rows the progress display expects: no more than
+// --limit.
+func (f *incidentFlags) progressTotal(rows int64) int64 {
+	if f.limit > 0 && rows > f.limit {
+		return f.limit
+	}
+	return rows
+}
+
 // limitOf is what the summary says the limit was taken from: the rows the
 // run had to do (the manifest's, less those an earlier run finished).
 func limitOf(total, resumed int64) int64 {

@@ -603,7 +603,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		// its progress a total and an ETA.
 		barTotal = countRows(src)
 	}
-	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, barTotal, f.quiet, log, f.progressInterval)
+	prog := newProgress(stderr, stderrIsTerminal(stderr) && !f.quiet, f.incident.progressTotal(barTotal), f.quiet, log, f.progressInterval)
 	sink.use(prog.Writer())
 	cfg.Progress = prog.Row
 	cfg.OnInterrupt = func(inFlight int64, grace time.Duration) {
