@@ -471,8 +471,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if out.partial != "" {
 		dest = out.path
 	}
-	fmt.Fprintf(stderr, "export: %d users written to %s (%d listed in %s, %d excluded, %d calls, %d throttled, %s)\n",
-		written.Load(), dest, st.Users, plural(st.Pages, "page"), excluded.Load(), st.Calls, st.Throttled, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "export: %s written to %s (%d listed in %s, %d excluded, %s, %d throttled, %s)\n",
+		plural(int(written.Load()), "user"), dest, st.Users, plural(st.Pages, "page"), excluded.Load(), plural(int(st.Calls), "call"), st.Throttled, time.Since(start).Round(time.Millisecond))
 	if len(ex) > 0 && excluded.Load() == 0 {
 		fmt.Fprintf(stderr, "export: note: no listed user matched a name in %s\n", f.exclude)
 	}

@@ -687,3 +687,15 @@ func TestExportNeutralisesFormulas(t *testing.T) {
 		t.Errorf("report mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestExportSingular: one user in one call is "1 user", "1 call".
+func TestExportSingular(t *testing.T) {
+	e := newExportEnv(t, 1, emulator.Options{}, nil)
+	code, _, stderr := e.export(t)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "export: 1 user written to standard output (1 listed in 1 page, 0 excluded, 1 call, 0 throttled") {
+		t.Errorf("final line: %s", stderr)
+	}
+}
