@@ -380,3 +380,71 @@ func TestFirstCtrlCSaysWhatHappens(t *testing.T) {
 		t.Errorf("the stop message came only with the summary:\n%q", out)
 	}
 }
+
+// appendOnRead is a confirmation answer that, when read, first appends
+// rows to the manifest: the manifest changes after the preflight, while
+// the job is about to run.
+type appendOnRead struct {
+	path, rows string
+	done       bool
+}
+
+func (a *appendOnRead) Read(p []byte) (int, error) {
+	if !a.done {
+		a.done = true
+		f, err := os.OpenFile(a.path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return 0, err
+		}
+		f.WriteString(a.rows)
+		f.Close()
+	}
+	return copy(p, "y\n"), nil
+}
+
+// Rows added to the manifest after the preflight read and hashed it are
+// never sent, and the hint printed works: the manifest put back and
+// --resume finish the job.
+func TestManifestChangedDuringTheRun(t *testing.T) {
+	const rows, added = 1500, 10
+	e := newJobEmulator(t, rows+added, emulator.Options{})
+	var b strings.Builder
+	b.WriteString("username,note\n")
+	for i := 1; i <= rows; i++ {
+		// A note column makes the file larger than a read buffer, so that
+		// the appended rows are not simply left unread.
+		fmt.Fprintf(&b, "user%06d,%s\n", i, strings.Repeat("x", 90))
+	}
+	manifest := filepath.Join(t.TempDir(), "users.csv")
+	original := b.String()
+	os.WriteFile(manifest, []byte(original), 0o644)
+	var more strings.Builder
+	for i := rows + 1; i <= rows+added; i++ {
+		fmt.Fprintf(&more, "user%06d,added\n", i)
+	}
+	old, oldTerm := stdin, stdinIsTerminal
+	stdin, stdinIsTerminal = &appendOnRead{path: manifest, rows: more.String()}, func() bool { return true }
+	t.Cleanup(func() { stdin, stdinIsTerminal = old, oldTerm })
+
+	args := []string{"reset", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--rate", "5000", "--include-federated"}
+	code, out := runCLI(t, args...)
+	if code != exitStoppedEarly || !strings.Contains(out, "changed while the job ran") {
+		t.Fatalf("exit %d, want 3 and a changed-manifest stop:\n%s", code, out)
+	}
+	if n := e.writes("AdminResetUserPassword"); n != rows {
+		t.Errorf("%d resets, want %d: rows added after the preflight were sent", n, rows)
+	}
+	if !strings.Contains(out, "put back the manifest") || !strings.Contains(out, "--resume") {
+		t.Errorf("no working hint:\n%s", out)
+	}
+	// The hint: put the manifest back and resume.
+	os.WriteFile(manifest, []byte(original), 0o644)
+	stdinIsTerminal = func() bool { return false }
+	code, out = runCLI(t, append(args, "--resume")...)
+	if code != 0 {
+		t.Errorf("following the hint: exit %d:\n%s", code, out)
+	}
+	if n := e.writes("AdminResetUserPassword"); n != rows {
+		t.Errorf("%d resets after the resume, want %d", n, rows)
+	}
+}

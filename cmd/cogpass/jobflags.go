@@ -217,6 +217,9 @@ type manifestSource struct {
 	format input.Format
 	warn   func([]string)
 	warned bool
+	// limit, when above 0, is the size the manifest had when it was
+	// hashed: no pass reads past it, so rows added later are never sent.
+	limit int64
 }
 
 func (m *manifestSource) open() (rows *input.Reader, sum hash.Hash, size *countingReader, closeFn func(), err error) {
@@ -228,6 +231,9 @@ func (m *manifestSource) open() (rows *input.Reader, sum hash.Hash, size *counti
 			return nil, nil, nil, nil, usageError("open manifest: %v", err)
 		}
 		r, closeFn = f, func() { f.Close() }
+		if m.limit > 0 {
+			r = io.LimitReader(f, m.limit)
+		}
 	}
 	sum = sha256.New()
 	size = &countingReader{r: io.TeeReader(r, sum)}
@@ -254,6 +260,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// codeManifestChanged stops a job whose manifest changed while it ran.
+const codeManifestChanged = "ManifestChanged"
 
 // finishHash reads what the reader left (nothing, at EOF) so that the hash
 // covers the whole file.
@@ -429,6 +438,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		} else if err != nil {
 			return usageError("read manifest: %v", err)
 		}
+		src.limit = manifestSize
 	}
 	record := report.Job{
 		Command:        string(cmd),
@@ -470,7 +480,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	// manifest on stdin can be read only once, so it goes without.
 	var plan *job.Plan
 	if f.manifest != "-" && !f.dryRun {
-		rows, _, _, closeManifest, err := src.open()
+		rows, sum, size, closeManifest, err := src.open()
 		if err != nil {
 			return err
 		}
@@ -479,6 +489,13 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 			return err
 		}
 		plan, err = job.Preflight(ctx, cfg, api, rows)
+		if err == nil {
+			// The preflight checked what the job record hashed, or the
+			// manifest changed under it.
+			if got, _ := finishHash(size, sum); got != manifestSHA {
+				err = fmt.Errorf("manifest %s changed while it was read; run again", f.manifest)
+			}
+		}
 		closeManifest()
 		if err != nil {
 			var fatal *job.Fatal
@@ -616,8 +633,10 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		summary.LimitOf = limitOf(total, resumed)
 	}
 	if runErr == nil && manifestSHA != "" {
-		if got, n := finishHash(size, sum); got != manifestSHA || n != manifestSize {
-			runErr = &job.Fatal{Code: "ManifestChanged", Err: fmt.Errorf("manifest %s changed while the job ran: the report says what was done to each row read; check it before any rerun", f.manifest)}
+		got, n := finishHash(size, sum)
+		st, statErr := os.Stat(f.manifest)
+		if got != manifestSHA || n != manifestSize || statErr != nil || st.Size() != manifestSize {
+			runErr = &job.Fatal{Code: codeManifestChanged, Err: fmt.Errorf("manifest %s changed while the job ran; only the rows of the %d bytes it had at the start were sent", f.manifest, manifestSize)}
 		}
 	}
 	if err := rep.Close(); err != nil && runErr == nil {
@@ -659,6 +678,15 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		if errors.As(runErr, &fatal) {
 			if ctx.Err() != nil {
 				return &exitError{code: exitStoppedEarly, err: errors.New("interrupted: rerun with --resume to finish the job")}
+			}
+			if fatal.Code == codeManifestChanged {
+				// --resume checks the manifest against the job record: it
+				// works with the manifest the job started with, not another.
+				next := "--report NEWFILE"
+				if secretsPath != "" {
+					next += " --secrets NEWFILE"
+				}
+				return &exitError{code: exitStoppedEarly, err: fmt.Errorf("%w\nhint: to finish this job, put back the manifest it started with (sha256 %s) and rerun with --resume; to send the changed manifest instead, start a new job on it with %s, leaving out the rows %s shows done", runErr, manifestSHA, next, reportPath)}
 			}
 			return &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("%w\nrerun with --resume once it is fixed", runErr), fatal.Code)}
 		}
