@@ -54,6 +54,12 @@ type Secrets struct {
 	seg        bytes.Buffer    // its age segment
 	err        error           // sticky write error
 	closed     bool
+	written    uint64 // records written
+
+	// Pending records are fsync'd in groups: one fsync covers every record
+	// written before it, so concurrent rows share it (group commit).
+	syncMu sync.Mutex
+	synced uint64 // records known to be on disk
 }
 
 // CreateSecrets creates the secrets file at path with mode 0600, refusing an
@@ -157,7 +163,11 @@ func checkPrivate(f *os.File, path string) error {
 func (s *Secrets) header() error {
 	s.rec.Reset()
 	s.rec.WriteString(secretsHeader)
-	if err := s.put(true); err != nil {
+	err := s.put()
+	if err == nil {
+		err = s.f.Sync()
+	}
+	if err != nil {
 		return fmt.Errorf("write secrets header %s: %w", s.path, err)
 	}
 	return nil
@@ -195,11 +205,12 @@ func (s *Secrets) Refused(line int, username string) error {
 
 func (s *Secrets) record(line int, username, password, status string, durable bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return fmt.Errorf("write secrets file %s: %w", s.path, fs.ErrClosed)
 	}
 	if s.err != nil {
+		s.mu.Unlock()
 		return s.err
 	}
 	// Valid usernames and passwords have no CR/LF; escaping keeps the one
@@ -211,18 +222,52 @@ func (s *Secrets) record(line int, username, password, status string, durable bo
 	cw.Flush()
 	err := cw.Error()
 	if err == nil {
-		err = s.put(durable)
+		err = s.put()
 	}
 	if err != nil {
 		s.err = fmt.Errorf("write secrets file %s: %s", s.path, scrub(err, password))
+		s.mu.Unlock()
 		return s.err
 	}
+	s.written++
+	seq := s.written
+	s.mu.Unlock()
+	if durable {
+		return s.syncTo(seq)
+	}
+	return nil
+}
+
+// syncTo returns once the first seq records are on disk, fsyncing unless
+// another caller's fsync already covered them.
+func (s *Secrets) syncTo(seq uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.synced >= seq {
+		return nil
+	}
+	s.mu.Lock()
+	upTo, err := s.written, s.err
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = fmt.Errorf("sync secrets file %s: %w", s.path, err)
+		}
+		err = s.err
+		s.mu.Unlock()
+		return err
+	}
+	s.synced = upTo
 	return nil
 }
 
 // put writes the record in s.rec to the file in one write, as an age
 // segment when encrypted, and wipes the clear copy.
-func (s *Secrets) put(durable bool) error {
+func (s *Secrets) put() error {
 	defer clear(s.rec.Bytes()[:s.rec.Cap()])
 	data := s.rec.Bytes()
 	if len(s.recipients) > 0 {
@@ -239,13 +284,8 @@ func (s *Secrets) put(durable bool) error {
 		}
 		data = s.seg.Bytes()
 	}
-	if _, err := s.f.Write(data); err != nil {
-		return err
-	}
-	if durable {
-		return s.f.Sync()
-	}
-	return nil
+	_, err := s.f.Write(data)
+	return err
 }
 
 // scrub renders err without the password in it, in case some writer ever
@@ -273,6 +313,8 @@ func (s *Secrets) Sync() error {
 
 // Close fsyncs and closes the file. Closing twice is a no-op.
 func (s *Secrets) Close() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
