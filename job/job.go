@@ -95,6 +95,10 @@ type Config struct {
 	// the measured latency.
 	Concurrency int
 	Backoff     retry.Backoff
+	// Region is the region the client sends to ("" when unknown). A row
+	// whose user_pool_id starts with another region is a bad row: a pool
+	// answers only in its own region (see input.PoolRegion).
+	Region string
 
 	DryRun  bool
 	Offline bool // with DryRun: no call at all

@@ -63,6 +63,9 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 	if p.poolID == "" && r.cfg.Command != Change && !r.cfg.Offline {
 		return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: no user pool: give --user-pool-id or a user_pool_id column", row.Line)}, nil
 	}
+	if region := input.PoolRegion(p.poolID); region != "" && r.cfg.Region != "" && region != r.cfg.Region {
+		return p, &rowProblem{CodeInvalidManifestRow, fmt.Sprintf("line %d: user pool %s is in %s, and this job sends to %s: run the rows of each region as a job of their own", row.Line, p.poolID, region, r.cfg.Region)}, nil
+	}
 	if r.cfg.Command == Reset {
 		return p, nil, nil
 	}

@@ -417,6 +417,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		Logger:           log,
 	}
 	f.incident.apply(&cfg)
+	cfg.Region, _ = jobConnection(api, f.aws) // rows whose pool is elsewhere are bad rows
 
 	src := &manifestSource{path: f.manifest, format: format, warn: func(names []string) {
 		quoted := make([]string, len(names))

@@ -159,3 +159,31 @@ func TestRegionAgainstThePoolID(t *testing.T) {
 		t.Errorf("--region us-east-1 with %s: exit %d; stderr:\n%s", testPool, code, stderr)
 	}
 }
+
+// TestRowPoolInAnotherRegion: a manifest row whose user_pool_id starts with
+// another region than the job's is a bad row, found by the preflight,
+// instead of a ResourceNotFoundException that would stop the job.
+func TestRowPoolInAnotherRegion(t *testing.T) {
+	e := newJobEmulator(t, 3, emulator.Options{})
+	proxy := newSigningRegions(t, e)
+	manifest := filepath.Join(t.TempDir(), "m.csv")
+	body := "username,user_pool_id\nuser000001,us-east-1_Test\nuser000002,eu-west-1_Elsewhere\nuser000003,us-east-1_Test\n"
+	if err := os.WriteFile(manifest, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runCLI(t, "reset", "--manifest", manifest, "--yes", "--endpoint-url", proxy.url, "--rate", "2000")
+	if code != exitUsage || !strings.Contains(stderr, "line 3: InvalidManifestRow: user pool eu-west-1_Elsewhere is in eu-west-1, and this job sends to us-east-1") {
+		t.Fatalf("exit %d, want 2 and the row named; stderr:\n%s", code, stderr)
+	}
+	code, stderr = runCLI(t, "reset", "--manifest", manifest, "--yes", "--endpoint-url", proxy.url, "--rate", "2000", "--skip-invalid")
+	if code != exitRowsFailed {
+		t.Fatalf("--skip-invalid: exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	got := map[string]string{}
+	for _, r := range readReport(t, manifest+".report.csv") {
+		got[r.Username] = string(r.Outcome) + "/" + r.ErrorCode
+	}
+	if got["user000001"] != "succeeded/" || got["user000003"] != "succeeded/" || got["user000002"] != "failed/InvalidManifestRow" {
+		t.Errorf("rows: %v", got)
+	}
+}
