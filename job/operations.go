@@ -217,6 +217,7 @@ func (r *runner) process(row input.Row) {
 			return // no report row: nothing was sent, a resumed run sends it
 		}
 	}
+	defer r.rowSecrets.add(row.Line, password, row.PreviousPassword)()
 	res := r.call(r.write, row.Line, r.perPool(poolID, func(ctx context.Context) error {
 		return r.send(ctx, row, poolID, out.Action, password)
 	}))

@@ -64,7 +64,9 @@ type runner struct {
 	pools   pools
 	stats   *Stats
 	latency *pacing.Latency
-	net     *netWatch
+	// rowSecrets holds the secrets of rows whose calls are out, for scrub.
+	rowSecrets rowSecrets
+	net        *netWatch
 
 	failed        atomic.Int64
 	limitExceeded atomic.Int64
@@ -414,7 +416,7 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 		}
 		class, code := r.classify(err)
 		r.net.end(watch, err, class == retry.Retryable && (code == retry.CodeNetworkError || code == retry.CodeTimeout))
-		res.err, res.code, res.message = err, code, apiMessage(err)
+		res.err, res.code, res.message = err, code, scrub(apiMessage(err), r.rowSecrets.of(line)...)
 		if class == retry.Retryable {
 			res.ambiguous = true
 		}
@@ -505,14 +507,4 @@ func (r *runner) operationOf(p *pacing.Controller) string {
 		return "DescribeUserPool"
 	}
 	return r.cfg.Command.Operation()
-}
-
-// scrub keeps a password out of a message, whatever an endpoint echoes.
-func scrub(msg string, secrets ...string) string {
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[password]")
-		}
-	}
-	return msg
 }
