@@ -448,3 +448,22 @@ func TestManifestChangedDuringTheRun(t *testing.T) {
 		t.Errorf("%d resets after the resume, want %d", n, rows)
 	}
 }
+
+// A stopped dry run, or a stopped run from stdin, is not told to use
+// --resume, which neither accepts.
+func TestStopHintsOfferOnlyAcceptedFlags(t *testing.T) {
+	e := newJobEmulator(t, 5, emulator.Options{})
+	manifest := writeManifest(t, 5)
+	code, out := runCLI(t, "set", "--user-pool-id", "us-east-1_Missing", "--manifest", manifest, "--endpoint-url", e.url, "--dry-run")
+	if code != exitStoppedEarly || strings.Contains(out, "--resume") {
+		t.Errorf("dry run on a missing pool: exit %d, want 3 and no --resume in the hint:\n%s", code, out)
+	}
+	data, _ := os.ReadFile(manifest)
+	withStdin(t, bytes.NewBuffer(data))
+	dir := t.TempDir()
+	code, out = runCLI(t, "reset", "--user-pool-id", "us-east-1_Missing", "--manifest", "-", "--manifest-format", "csv", "--endpoint-url", e.url,
+		"--report", filepath.Join(dir, "r.csv"))
+	if code != exitStoppedEarly || strings.Contains(out, "rerun with --resume") {
+		t.Errorf("stdin run on a missing pool: exit %d, want 3 and no --resume to rerun with:\n%s", code, out)
+	}
+}

@@ -678,7 +678,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		var fatal *job.Fatal
 		if errors.As(runErr, &fatal) {
 			if ctx.Err() != nil {
-				return &exitError{code: exitStoppedEarly, err: errors.New("interrupted: rerun with --resume to finish the job")}
+				return &exitError{code: exitStoppedEarly, err: errors.New("interrupted: " + resumeHint(f, "to finish the job"))}
 			}
 			if fatal.Code == codeManifestChanged {
 				// --resume checks the manifest against the job record: it
@@ -689,7 +689,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 				}
 				return &exitError{code: exitStoppedEarly, err: fmt.Errorf("%w\nhint: to finish this job, put back the manifest it started with (sha256 %s) and rerun with --resume; to send the changed manifest instead, start a new job on it with %s, leaving out the rows %s shows done", runErr, manifestSHA, next, reportPath)}
 			}
-			return &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("%w\nrerun with --resume once it is fixed", runErr), fatal.Code)}
+			return &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("%w\n%s", runErr, resumeHint(f, "once it is fixed")), fatal.Code)}
 		}
 		return &exitError{code: exitUsage, err: runErr}
 	}
@@ -697,6 +697,18 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of %s failed: see %s", summary.Failed(), plural(int(summary.Rows), "row"), reportPath)}
 	}
 	return nil
+}
+
+// resumeHint says how to go on after a stop, offering --resume only where
+// the mode accepts it: not to a dry run, nor to a manifest on stdin.
+func resumeHint(f jobFlags, when string) string {
+	switch {
+	case f.dryRun:
+		return "run the dry run again " + when + " (with a new --report, or after moving the report away)"
+	case f.manifest == "-":
+		return "the report says which rows were done: send the others " + when + " (--resume needs the manifest as a file)"
+	}
+	return "rerun with --resume " + when
 }
 
 // existsHint says what to do about an output left by an earlier job,
