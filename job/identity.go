@@ -51,8 +51,9 @@ func canonicalKey(seed maphash.Seed, pool, username string) uint64 {
 }
 
 // seenSet remembers, for each user a job has sent, the line that named it
-// first. It keeps a 64-bit hash and a line, never a username: about 20
-// bytes a user in a Go map, 20 MB for a million. Two different users share
+// first. It keeps a 64-bit hash and a line, never a username, in a Go map:
+// 38 MB of heap for a million users (measured with runtime.MemStats after
+// a GC, go1.26 linux/amd64), whatever their usernames. Two different users share
 // a hash with a chance of about one in 10^7 for a million rows; such a pair
 // would be reported as a duplicate naming the other line.
 type seenSet struct {
