@@ -354,6 +354,8 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		output{"--report's job record", report.SidecarPath(reportPath)},
 		output{"--secrets", secretsPath},
 		output{"--summary-json", f.summaryJSON},
+		output{"--report's lock", lockPath(reportPath)},
+		output{"--secrets' lock", lockPath(secretsPath)},
 	); err != nil {
 		return err
 	}

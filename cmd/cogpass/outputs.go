@@ -37,6 +37,17 @@ func lockOutputs(paths ...string) (unlock func(), err error) {
 	return unlock, nil
 }
 
+// lockPath is the lock file lockOutputs takes for an output (none for no
+// file or stdout). It is one of the job's files too: a report or secrets
+// file named after the other's lock would be created by the lock, appended
+// to, and removed when the job ends.
+func lockPath(path string) string {
+	if path == "" || path == "-" {
+		return ""
+	}
+	return report.LockPath(path)
+}
+
 // output is a file a job reads or writes, and the flag that names it.
 type output struct {
 	flag, path string

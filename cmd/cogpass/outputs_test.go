@@ -57,6 +57,13 @@ func TestOutputsMustBeDistinct(t *testing.T) {
 			return []string{"--report", out, "--secrets", out}
 		}, "--report", "--secrets", nil},
 		{"secrets at the manifest", func(m string) []string { return []string{"--secrets", m} }, "--manifest", "--secrets", nil},
+		// The lock files are the job's too: a report or secrets file at
+		// the other's lock would be created by the lock itself, then
+		// appended to, and removed when the job ends.
+		{"secrets at the report's lock on a resume", func(m string) []string { return []string{"--secrets", m + ".report.csv.lock", "--resume"} }, "--report's lock", "--secrets", nil},
+		{"report at the secrets' lock on a resume", func(m string) []string { return []string{"--report", m + ".secrets.csv.lock", "--resume"} }, "--secrets' lock", "--report", nil},
+		{"summary at the report's lock", func(m string) []string { return []string{"--summary-json", m + ".report.csv.lock"} }, "--report's lock", "--summary-json", nil},
+		{"summary at the secrets' lock", func(m string) []string { return []string{"--summary-json", m + ".secrets.csv.lock"} }, "--secrets' lock", "--summary-json", nil},
 		{"report a hard link of the manifest", func(m string) []string { return []string{"--report", m + ".hard", "--resume"} }, "--manifest", "--report",
 			func(t *testing.T, m string) {
 				if err := os.Link(m, m+".hard"); err != nil {
