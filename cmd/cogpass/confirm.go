@@ -68,6 +68,7 @@ func gatherConfirmFacts(ctx context.Context, cmd job.Command, f *jobFlags, clien
 			c.send = max(0, c.total-c.done)
 		}
 	}
+	f.incident.confirm(&c)
 	for id, n := range plan.Pools {
 		c.pools = append(c.pools, poolRows{id, n})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,9 +163,18 @@ func limitOf(total, resumed int64) int64 {
 	return max(0, total-resumed)
 }
 
-func describeSignOut(signOut bool) string {
-	if signOut {
-		return ", then sign each user out of every device"
+// confirm adds the incident flags to the confirmation prompt's facts: the
+// sign-out and the skipped statuses in the action, and the rows --limit
+// leaves to send.
+func (f *incidentFlags) confirm(c *confirmFacts) {
+	if len(f.statuses) > 0 {
+		c.action += " (skipping users " + strings.Join(f.statuses, " or ") + ")"
 	}
-	return ""
+	if f.signOut {
+		c.action += ", then sign each user out of every device"
+	}
+	if f.limit > 0 && c.send > f.limit {
+		c.action += fmt.Sprintf(", stopping after %d rows (--limit)", f.limit)
+		c.send = f.limit
+	}
 }
