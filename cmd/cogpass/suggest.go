@@ -45,7 +45,7 @@ func unknownCommand(name string) error {
 	if s := input.Nearest(name, commandNames()); s != "" {
 		msg += fmt.Sprintf(": did you mean %s?", s)
 	}
-	return usageError("%s\nusage: cogpass set|reset|change|export|policy|emulator|completion [flags]\nrun 'cogpass --help' for the commands, 'cogpass COMMAND --help' for a command's flags", msg)
+	return usageError("%s\nusage: cogpass set|reset|change|export|policy|verify|emulator|secrets|completion [flags]\nrun 'cogpass --help' for the commands, 'cogpass COMMAND --help' for a command's flags", msg)
 }
 
 // flagError turns the flag package's parse error into one line, a

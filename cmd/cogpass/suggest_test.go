@@ -42,6 +42,30 @@ func TestMisspellingsSuggest(t *testing.T) {
 	}
 }
 
+// TestShortUsageNamesEveryCommand: the short usage after a misspelt command
+// names every command of the help (verify and secrets were missing).
+func TestShortUsageNamesEveryCommand(t *testing.T) {
+	_, _, stderr := cli(t, "frobnicate")
+	var usage string
+	for l := range strings.Lines(stderr) {
+		if rest, ok := strings.CutPrefix(l, "usage: cogpass "); ok {
+			usage = strings.Fields(rest)[0]
+		}
+	}
+	listed := map[string]bool{}
+	for _, c := range strings.Split(usage, "|") {
+		listed[c] = true
+	}
+	var help strings.Builder
+	printUsage(&help)
+	for l := range strings.Lines(help.String()) {
+		f := strings.Fields(l)
+		if len(f) > 1 && strings.HasPrefix(l, "  cogpass ") && !strings.HasPrefix(f[1], "-") && !listed[f[1]] {
+			t.Errorf("the short usage %q does not name %s", usage, f[1])
+		}
+	}
+}
+
 // TestMisspeltColumnRefused: a manifest whose password column is misspelt
 // is refused before any call, instead of having every user get a generated
 // password.
