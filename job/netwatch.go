@@ -11,6 +11,10 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
+// minNetworkFailures is how many calls must have failed with no answer,
+// when none is waiting, before the endpoint counts as silent.
+const minNetworkFailures = 3
+
 // Defaults for Config.NetworkWarn and Config.NetworkDown.
 const (
 	defaultNetworkWarn = 5 * time.Second
@@ -72,11 +76,13 @@ func (w *netWatch) state(now time.Time) (silent time.Duration, waiting, failed i
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	waiting = len(w.waiting)
-	if waiting == 0 && w.failed == 0 {
+	if waiting == 0 && w.failed < minNetworkFailures {
+		// Nothing waits, and too few calls failed to say the network is
+		// down rather than that a slow job met a blip.
 		return 0, 0, 0, ""
 	}
 	from := w.lastAnswer
-	if w.failed == 0 {
+	if w.failed < minNetworkFailures {
 		// Only waiting: silent since the oldest call started, if later.
 		oldest := now
 		for _, t := range w.waiting {

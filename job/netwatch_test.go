@@ -117,12 +117,18 @@ func TestNetworkDownStopsTheJob(t *testing.T) {
 // An endpoint that answers, even with errors, is not down.
 func TestNetworkWatchCountsAnswers(t *testing.T) {
 	w := newNetWatch()
-	id := w.begin()
-	w.end(id, errors.New("dial tcp: connection refused"), true)
-	if silent, _, failed, _ := w.state(time.Now().Add(time.Minute)); silent < time.Minute || failed != 1 {
-		t.Errorf("after a refused connection: silent %v failed %d", silent, failed)
+	for n := 1; n <= minNetworkFailures; n++ {
+		id := w.begin()
+		w.end(id, errors.New("dial tcp: connection refused"), true)
+		silent, _, failed, _ := w.state(time.Now().Add(time.Minute))
+		if n < minNetworkFailures && silent != 0 {
+			t.Errorf("after %d refused connections with nothing waiting: silent %v, want 0 (a blip)", n, silent)
+		}
+		if n == minNetworkFailures && (silent < time.Minute || failed != n) {
+			t.Errorf("after %d refused connections: silent %v failed %d", n, silent, failed)
+		}
 	}
-	id = w.begin()
+	id := w.begin()
 	w.end(id, nil, false)
 	if silent, waiting, failed, _ := w.state(time.Now().Add(time.Minute)); silent != 0 || waiting != 0 || failed != 0 {
 		t.Errorf("after an answer: silent %v waiting %d failed %d, want all 0", silent, waiting, failed)
