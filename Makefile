@@ -3,12 +3,14 @@ BIN := bin/cogpass
 
 .PHONY: build install demo test vet fmt-check fuzz bench conformance clean
 
+# -buildvcs=auto: stamp the commit into the binary for --version even where
+# GOFLAGS (or go env) turns stamping off; outside a git checkout it is skipped.
 build:
-	$(GO) build -o $(BIN) ./cmd/cogpass
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/cogpass
 
 ## install: cogpass into $(go env GOBIN), or $(go env GOPATH)/bin, which should be on PATH
 install:
-	$(GO) install ./cmd/cogpass
+	$(GO) install -buildvcs=auto ./cmd/cogpass
 
 ## demo: a real bulk job against the built-in emulator (no AWS account needed)
 demo: build
