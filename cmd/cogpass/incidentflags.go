@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cogpass/input"
+
 	"flag"
 	"fmt"
 	"slices"
@@ -75,7 +77,7 @@ func parseStatuses(list string) ([]string, error) {
 			if up := strings.ToUpper(s); slices.Contains(known, up) {
 				return nil, usageError("--skip-status %q: statuses are upper case: did you mean %s?", s, up)
 			}
-			if near := closestStatus(s, known); near != "" {
+			if near := input.Nearest(s, known); near != "" {
 				return nil, usageError("--skip-status %q: not a user status: did you mean %s?", s, near)
 			}
 			return nil, usageError("--skip-status %q: not a user status; want one of %s", s, strings.Join(known, ", "))
@@ -88,40 +90,6 @@ func parseStatuses(list string) ([]string, error) {
 		return nil, usageError("--skip-status: give one or more statuses, such as RESET_REQUIRED")
 	}
 	return out, nil
-}
-
-// closestStatus is the known status nearest to s in edit distance (case
-// and '-' versus '_' aside), when it is near enough to be a slip.
-func closestStatus(s string, known []string) string {
-	norm := strings.ReplaceAll(strings.ToUpper(s), "-", "_")
-	best, bestD := "", len(norm)/3+2
-	for _, k := range known {
-		if d := editDistance(norm, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // apply puts the flags in the job's configuration.
