@@ -1,8 +1,6 @@
 package main
 
 import (
-	"cogpass/input"
-
 	"flag"
 	"fmt"
 	"slices"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/input"
 	"cogpass/job"
 )
 
