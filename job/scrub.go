@@ -85,3 +85,15 @@ func (s *rowSecrets) of(line int) []string {
 	}
 	return v.([]string)
 }
+
+// all returns the secrets of every row in flight: for a message that
+// outlives its row (a missing pool's answer, repeated to that pool's later
+// rows) when the row is not known where the message is kept.
+func (s *rowSecrets) all() []string {
+	var out []string
+	s.m.Range(func(_, v any) bool {
+		out = append(out, v.([]string)...)
+		return true
+	})
+	return out
+}
