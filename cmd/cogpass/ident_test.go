@@ -362,7 +362,7 @@ func TestFirstCtrlCSaysWhatHappens(t *testing.T) {
 		t.Errorf("exit %d, want 3", code)
 	}
 	out := r.out.String()
-	if !regexp.MustCompile(`stopping: \d+ calls in flight, up to 10s; Ctrl-C again to quit now`).MatchString(out) {
+	if !regexp.MustCompile(`stopping: \d+ calls? in flight, up to 10s; Ctrl-C again to quit now`).MatchString(out) {
 		t.Errorf("no stop message:\n%q", out)
 	}
 	// What follows the echoed ^C must start again at the first column.

@@ -512,7 +512,11 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		}
 		if plan.Invalid > 0 && !f.skipInvalid {
 			var b strings.Builder
-			fmt.Fprintf(&b, "preflight: %d of %d rows are invalid; nothing was sent. The first:", plan.Invalid, plan.Rows)
+			are := "are"
+			if plan.Invalid == 1 {
+				are = "is"
+			}
+			fmt.Fprintf(&b, "preflight: %d of %d rows %s invalid; nothing was sent. The first:", plan.Invalid, plan.Rows, are)
 			for _, p := range plan.Problems {
 				fmt.Fprintf(&b, "\n  %s", p)
 			}
@@ -627,7 +631,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	sink.use(prog.Writer())
 	cfg.Progress = prog.Row
 	cfg.OnInterrupt = func(inFlight int64, grace time.Duration) {
-		prog.Interrupted(fmt.Sprintf("stopping: %d calls in flight, up to %s; Ctrl-C again to quit now", inFlight, grace))
+		prog.Interrupted(stoppingMessage(inFlight, grace))
 	}
 
 	summary, runErr := job.Run(ctx, cfg, api, rows, rep, secretsSink)
