@@ -16,8 +16,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// TestThrottleRate offers four times the quota and measures what gets
-// through once the initial burst (one second's worth) is spent.
+// TestThrottleRate offers four times the quota and checks the bucket: over
+// the whole run no more calls are served than the burst (one second's
+// worth) plus the quota times the time elapsed, and once the burst is spent
+// what gets through is the quota. The second check needs the offered load
+// to have stayed above the quota; on a machine too loaded to offer it (the
+// race detector on two busy cores) it is logged, not failed, since the
+// emulator cannot throttle calls that never came.
 func TestThrottleRate(t *testing.T) {
 	const quotaRPS = 40
 	e := newEnv(t, emulator.Options{Quota: quota.Rates{quota.UserRead: quotaRPS}})
@@ -32,16 +37,24 @@ func TestThrottleRate(t *testing.T) {
 	defer cancel()
 	offered := rate.NewLimiter(4*quotaRPS, 1)
 	start := time.Now()
-	var ok, throttled atomic.Int64
+	var ok, throttled, allOK, sent atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for offered.Wait(ctx) == nil {
 				_, err := e.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("user000001")})
-				if time.Since(start) < warmup || ctx.Err() != nil {
+				if ctx.Err() != nil {
 					continue
 				}
-				switch code := errCode(err); code {
+				code := errCode(err)
+				if code == "" {
+					allOK.Add(1)
+				}
+				if time.Since(start) < warmup {
+					continue
+				}
+				sent.Add(1)
+				switch code {
 				case "":
 					ok.Add(1)
 				case "TooManyRequestsException":
@@ -53,13 +66,22 @@ func TestThrottleRate(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	got := float64(ok.Load()) / measure.Seconds()
-	t.Logf("served %.1f calls/s of a %d/s quota, %d throttled", got, quotaRPS, throttled.Load())
-	if math.Abs(got-quotaRPS)/quotaRPS > 0.10 {
-		t.Errorf("served %.1f calls/s, want %d/s within 10%%", got, quotaRPS)
+	elapsed := time.Since(start)
+	if limit := quotaRPS + quotaRPS*elapsed.Seconds() + 1; float64(allOK.Load()) > limit {
+		t.Errorf("served %d calls in %s, more than the burst and the quota allow (%.0f)", allOK.Load(), elapsed, limit)
 	}
-	if throttled.Load() == 0 {
-		t.Error("nothing was throttled at four times the quota")
+	got := float64(ok.Load()) / measure.Seconds()
+	offeredRPS := float64(sent.Load()) / measure.Seconds()
+	t.Logf("offered %.1f calls/s, served %.1f calls/s of a %d/s quota, %d throttled", offeredRPS, got, quotaRPS, throttled.Load())
+	if offeredRPS < 2*quotaRPS {
+		t.Logf("the machine offered only %.1f calls/s: the steady-state rate is not checked", offeredRPS)
+	} else {
+		if math.Abs(got-quotaRPS)/quotaRPS > 0.10 {
+			t.Errorf("served %.1f calls/s, want %d/s within 10%%", got, quotaRPS)
+		}
+		if throttled.Load() == 0 {
+			t.Error("nothing was throttled at twice the quota or more")
+		}
 	}
 	st := e.srv.Stats()["AdminGetUser"]
 	if st.Throttled < throttled.Load() || st.Calls < ok.Load()+throttled.Load() {
@@ -70,7 +92,9 @@ func TestThrottleRate(t *testing.T) {
 // TestThrottleSharedCategory: the bucket is per category, shared by
 // operations and pools.
 func TestThrottleSharedCategory(t *testing.T) {
-	e := newEnv(t, emulator.Options{Quota: quota.Rates{quota.UserAccountRecovery: 5}, PerUserWriteRPS: -1})
+	// 1/s: a bucket of one call, so that quick calls throttle even when the
+	// machine is slow.
+	e := newEnv(t, emulator.Options{Quota: quota.Rates{quota.UserAccountRecovery: 1}, PerUserWriteRPS: -1})
 	e.add(t, emulator.SeedUser{Username: "u", Email: "u@example.com", EmailVerified: true, Password: goodPW})
 	var throttled int
 	for range 12 {
@@ -82,9 +106,23 @@ func TestThrottleSharedCategory(t *testing.T) {
 	if throttled == 0 {
 		t.Error("12 quick calls on a 5/s quota: none throttled")
 	}
-	// ChangePassword shares UserAccountRecovery: it is throttled too now.
-	_, err := e.api.ChangePassword(e.ctx, &cip.ChangePasswordInput{AccessToken: aws.String("x"), PreviousPassword: aws.String(goodPW), ProposedPassword: aws.String(otherPW)})
-	wantErr(t, err, "TooManyRequestsException", "")
+	// ChangePassword shares UserAccountRecovery: three quick calls on the
+	// drained 1/s bucket, and at least one is throttled (a call that gets
+	// through is refused for its made-up token).
+	changeThrottled := 0
+	for range 3 {
+		_, err := e.api.ChangePassword(e.ctx, &cip.ChangePasswordInput{AccessToken: aws.String("x"), PreviousPassword: aws.String(goodPW), ProposedPassword: aws.String(otherPW)})
+		switch errCode(err) {
+		case "TooManyRequestsException":
+			changeThrottled++
+		case "NotAuthorizedException":
+		default:
+			t.Errorf("ChangePassword: %v", err)
+		}
+	}
+	if changeThrottled == 0 {
+		t.Error("ChangePassword on the drained UserAccountRecovery bucket: none throttled")
+	}
 	// Other categories are not.
 	if _, err := e.api.AdminGetUser(e.ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("u")}); err != nil {
 		t.Errorf("AdminGetUser: %v", err)
