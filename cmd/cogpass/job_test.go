@@ -317,8 +317,10 @@ func TestDryRunLeavesThePoolUntouched(t *testing.T) {
 }
 
 func TestThrottledRunStillSucceeds(t *testing.T) {
-	// The pool's account allows 20 calls/s; cogpass is told 400.
-	rates := quota.Rates{quota.UserAccountRecovery: 20}
+	// The pool's account allows 10 calls/s (a burst of 10); cogpass is told
+	// 400. 60 rows need at least 5 s at 10/s, so the quota is hit even on a
+	// loaded machine (at 20/s one such machine let every call through).
+	rates := quota.Rates{quota.UserAccountRecovery: 10}
 	e := newJobEmulator(t, 60, emulator.Options{Quota: rates, PerUserWriteRPS: -1})
 	manifest := writeManifest(t, 60)
 	code, stderr := runCLI(t, "set", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url,
