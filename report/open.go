@@ -37,7 +37,22 @@ func openOwned(path, what string, private bool) (*os.File, error) {
 	if private && fi.Mode().Perm()&0o077 != 0 {
 		return fail("has mode %04o: others than its owner may read it; refusing to append passwords to it (chmod 600 it if that was a mistake, or check who read it)", fi.Mode().Perm())
 	}
+	if err := flock(f); err != nil {
+		return fail("is in use by another cogpass run (under this name or another: a hard link): %w", ErrLocked)
+	}
 	return f, nil
+}
+
+// holdOutput takes the exclusive flock(2) of an output the job has just
+// created, on the file itself, for as long as f is open. The lock on
+// FILE.lock (Lock) is keyed by the path; this one is keyed by the inode, so
+// a run that reaches the same file through a hard link (which Lock cannot
+// see) is refused by openOwned instead of interleaving its passwords.
+func holdOutput(f *os.File, what, path string) error {
+	if err := flock(f); err != nil {
+		return fmt.Errorf("%s %s is in use by another cogpass run (under this name or another: a hard link): %w", what, path, ErrLocked)
+	}
+	return nil
 }
 
 func flagOf(what string) string {

@@ -127,6 +127,10 @@ func Create(path string) (*Writer, error) {
 		}
 		return nil, fmt.Errorf("create report: %w", err)
 	}
+	if err := holdOutput(f, "report", path); err != nil {
+		f.Close()
+		return nil, err
+	}
 	w := newWriter(f, path)
 	if w.format == CSV {
 		if _, err := f.WriteString(csvHeader); err != nil {

@@ -137,6 +137,10 @@ func createPrivate(path string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("restrict secrets file %s to mode 0600: %w", path, err)
 	}
+	if err := holdOutput(f, "secrets file", path); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return f, nil
 }
 
