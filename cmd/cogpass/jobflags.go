@@ -562,6 +562,15 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	var secrets *report.Secrets
 	var resumed int64 // rows an earlier run finished
 	if f.resume {
+		// A resume that finds no report at all makes it and its record;
+		// when the resume is then refused they are taken back, as a
+		// refused start leaves nothing (exit 2).
+		createdHere := false
+		if _, err := os.Lstat(reportPath); errors.Is(err, iofs.ErrNotExist) {
+			if _, err := os.Lstat(report.SidecarPath(reportPath)); errors.Is(err, iofs.ErrNotExist) {
+				createdHere = true
+			}
+		}
 		if reportIsEmpty(reportPath) {
 			// Nothing recorded: make sure the report and its record exist.
 			if r, err := report.Create(reportPath); err == nil {
@@ -585,6 +594,10 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		if secretsPath != "" {
 			if secrets, err = report.AppendSecrets(secretsPath, recipients); err != nil {
 				rep.Close()
+				if createdHere {
+					os.Remove(reportPath)
+					os.Remove(report.SidecarPath(reportPath))
+				}
 				return usageError("%v", err)
 			}
 		}

@@ -170,3 +170,24 @@ func TestSummaryJSONNeverOverwrites(t *testing.T) {
 		}
 	}
 }
+
+// A --resume whose report does not exist yet starts the job, making the
+// report and its record; when its secrets file is then refused (here: mode
+// 0644), the run exits 2 and takes them back, as every refused start does.
+func TestRefusedResumeLeavesNoNewReport(t *testing.T) {
+	e := newJobEmulator(t, 3, emulator.Options{})
+	manifest := writeManifest(t, 3)
+	dir := filepath.Dir(manifest)
+	secrets := filepath.Join(dir, "open.secrets.csv")
+	if err := os.WriteFile(secrets, []byte("line,username,password,status\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := dirFiles(t, dir)
+	code, stderr := runCLI(t, setArgs(e, manifest, "--resume", "--report", filepath.Join(dir, "new.csv"), "--secrets", secrets)...)
+	if code != exitUsage || !strings.Contains(stderr, "mode 0644") {
+		t.Fatalf("exit %d, want 2 refusing the secrets file's mode; stderr:\n%s", code, stderr)
+	}
+	if after := dirFiles(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("the refused resume left files: before %v, after %v", before, after)
+	}
+}
