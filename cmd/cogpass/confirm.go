@@ -171,7 +171,8 @@ func (c confirmFacts) prompt() string {
 		fmt.Fprintf(&b, "  passwords: %d generated, %d supplied %s\n", c.generated, c.supplied, by)
 	}
 	if c.resume {
-		fmt.Fprintf(&b, "  resume:    %s of %d remain (%d done by an earlier run)\n", plural(int(c.send), "row"), c.total, c.done)
+		// The rows left, not those this run sends: --limit may send fewer.
+		fmt.Fprintf(&b, "  resume:    %s of %d remain (%d done by an earlier run)\n", plural(int(max(0, c.total-c.done)), "row"), c.total, c.done)
 	}
 	for _, w := range c.warnings {
 		fmt.Fprintf(&b, "  warning:   %s\n", w)

@@ -39,3 +39,15 @@ func TestPreflightOneInvalidRowPlural(t *testing.T) {
 		t.Errorf("exit %d, want 2 and \"1 of 3 rows is invalid\":\n%s", code, stderr)
 	}
 }
+
+// A resume with --limit: the prompt sends 3 users but 5 rows remain (seen
+// on a pty: "3 rows of 20 remain (15 done by an earlier run)").
+func TestConfirmResumeWithLimitCountsRemainingRows(t *testing.T) {
+	c := confirmFacts{action: "set temporary passwords", total: 20, done: 15, send: 5, resume: true}
+	f := &incidentFlags{limit: 3}
+	f.confirm(&c)
+	got := c.prompt()
+	if !strings.Contains(got, "for 3 users") || !strings.Contains(got, "resume:    5 rows of 20 remain (15 done by an earlier run)") {
+		t.Errorf("prompt:\n%s", got)
+	}
+}
