@@ -19,6 +19,12 @@ const (
 	FormatCSV Format = iota + 1
 	// FormatJSONL is JSON Lines: one JSON object per line.
 	FormatJSONL
+	// FormatDetect asks NewReader to tell the format from the first bytes,
+	// for standard input, which has no name to go by: a JSON object (a '{'
+	// after any byte-order mark and white space) is JSON Lines, anything
+	// else CSV. cogpass export writes either, so that
+	// `cogpass export ... | cogpass reset --manifest -` needs no flag.
+	FormatDetect Format = -1
 )
 
 func (f Format) String() string {
@@ -27,13 +33,16 @@ func (f Format) String() string {
 		return "csv"
 	case FormatJSONL:
 		return "jsonl"
+	case FormatDetect:
+		return "detect"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
 // FormatFor picks the format of the manifest at path: override ("csv" or
 // "jsonl", from --manifest-format) when set, otherwise the file's extension.
-// Standard input ("-") has no extension, so it needs the override.
+// Standard input ("-") has no extension: without the override its format is
+// FormatDetect.
 func FormatFor(path, override string) (Format, error) {
 	if override != "" {
 		switch strings.ToLower(strings.TrimSpace(override)) {
@@ -45,7 +54,7 @@ func FormatFor(path, override string) (Format, error) {
 		return 0, fmt.Errorf("unknown manifest format %q: want csv or jsonl", override)
 	}
 	if path == "-" {
-		return 0, fmt.Errorf("reading the manifest from standard input needs --manifest-format csv or jsonl")
+		return FormatDetect, nil
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":

@@ -162,7 +162,7 @@ func NewReader(r io.Reader, f Format, opts Options) (*Reader, error) {
 }
 
 func newReader(r io.Reader, f Format, opts Options, maxRecord int) (*Reader, error) {
-	if f != FormatCSV && f != FormatJSONL {
+	if f != FormatCSV && f != FormatJSONL && f != FormatDetect {
 		return nil, fmt.Errorf("unknown manifest format %v", f)
 	}
 	rd := &Reader{format: f, opts: opts, src: bufio.NewReaderSize(r, 64<<10)}
@@ -177,6 +177,10 @@ func newReader(r io.Reader, f Format, opts Options, maxRecord int) (*Reader, err
 		_, _ = rd.src.Discard(len(bom))
 	case bytes.HasPrefix(head, utf16LE), bytes.HasPrefix(head, utf16BE):
 		return nil, errUTF16
+	}
+	if f == FormatDetect {
+		f = detectFormat(rd.src)
+		rd.format = f
 	}
 	if f == FormatCSV {
 		err = rd.startCSV(maxRecord)
@@ -470,4 +474,27 @@ func (r *Reader) HasColumn(name string) (has, known bool) {
 		}
 	}
 	return false, true
+}
+
+// detectFormat is FormatJSONL when the first byte that is not white space is
+// '{', else FormatCSV. It looks at most at the reader's buffer (64 KiB) and
+// consumes nothing.
+func detectFormat(src *bufio.Reader) Format {
+	for n := 1; n <= src.Size(); n *= 2 {
+		head, err := src.Peek(n)
+		for _, c := range head {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				continue
+			case '{':
+				return FormatJSONL
+			default:
+				return FormatCSV
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	return FormatCSV
 }

@@ -447,7 +447,7 @@ func TestFormatFor(t *testing.T) {
 		{path: "users.json", want: FormatJSONL},
 		{path: "users.txt", wantErr: true},
 		{path: "users", wantErr: true},
-		{path: "-", wantErr: true},
+		{path: "-", want: FormatDetect},
 		{path: "-", override: "csv", want: FormatCSV},
 		{path: "-", override: "JSONL", want: FormatJSONL},
 		{path: "users.csv", override: "jsonl", want: FormatJSONL},
@@ -458,6 +458,37 @@ func TestFormatFor(t *testing.T) {
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("FormatFor(%q, %q) = %v, %v; want %v, error %v", tt.path, tt.override, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// TestDetectFormat: a manifest on stdin is JSON Lines when it starts with a
+// JSON object, CSV otherwise, whatever comes first (BOM, blank lines).
+func TestDetectFormat(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       Format
+		first      string
+	}{
+		{"csv", "username,password\nalice,\n", FormatCSV, "alice"},
+		{"csv with BOM", "\xef\xbb\xbfusername\nbob\n", FormatCSV, "bob"},
+		{"jsonl", `{"username":"carol"}` + "\n", FormatJSONL, "carol"},
+		{"jsonl after blank lines and BOM", "\xef\xbb\xbf\n\r\n  " + `{"username":"dave"}` + "\n", FormatJSONL, "dave"},
+		{"jsonl past 4 KiB of blank lines", strings.Repeat("\n", 5000) + `{"username":"erin"}` + "\n", FormatJSONL, "erin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.text), FormatDetect, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.format != tt.want {
+				t.Errorf("format %v, want %v", r.format, tt.want)
+			}
+			row, err := r.Next()
+			if err != nil || row.Username != tt.first || row.Err != nil {
+				t.Errorf("first row %+v, %v; want %s", row, err, tt.first)
+			}
+		})
 	}
 }
 
