@@ -171,16 +171,21 @@ func (r *Reader) parseJSONLine(num int, line []byte) Row {
 			row.setString(f, v)
 		}
 	}
-	r.unknown(unknown)
 	// A key close to a known one that the line lacks is a misspelling
-	// (passwd): the row is refused rather than the key ignored.
+	// (passwd): the row is refused rather than the key ignored, and the key
+	// is not in the warning about ignored keys, which would contradict it.
 	var near error
+	ignored := unknown[:0]
 	for _, name := range unknown {
 		if f := nearField(name); f != fNone && !seen[f] {
-			near = misspeltColumn("key", name, f)
-			break
+			if near == nil {
+				near = misspeltColumn("key", name, f)
+			}
+			continue
 		}
+		ignored = append(ignored, name)
 	}
+	r.unknown(ignored)
 	// A repeated key is refused rather than resolved: which password a
 	// tool would pick is not something to guess.
 	row.Err = firstErr(firstErr(dup, near), validate(&row, &errs, seen[fUsername]))

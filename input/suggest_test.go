@@ -1,6 +1,7 @@
 package input
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,20 @@ func TestMisspeltColumnRefused(t *testing.T) {
 	}
 	if rows[1].Err != nil {
 		t.Errorf("JSON line with email: %v", rows[1].Err)
+	}
+
+	// The refused key is not also named in the warning about keys that are
+	// ignored; an unrelated key on the same line still is.
+	var warned []string
+	r, err := NewReader(strings.NewReader(`{"username":"a","passwd":"Xx1!xxxxxx","tenant":"t1"}`+"\n"), FormatJSONL,
+		Options{OnUnknownColumns: func(n []string) { warned = append(warned, n...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row, err := r.Next(); err != nil || row.Err == nil {
+		t.Fatalf("row %+v, %v: want the passwd key refused", row, err)
+	}
+	if !slices.Equal(warned, []string{"tenant"}) {
+		t.Errorf("warned of ignored keys %q, want only tenant", warned)
 	}
 }
