@@ -157,7 +157,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	checked := counts[job.VerdictMatch] + counts[job.VerdictMismatch] + counts[job.VerdictError] + counts[job.VerdictUnchecked]
 	fmt.Fprintf(stderr, "verified:   %d of %d succeeded rows in pool %s: %d match, %d mismatch, %d could not be looked up, %d unchecked\n",
 		checked, len(rows), pool, counts[job.VerdictMatch], counts[job.VerdictMismatch], counts[job.VerdictError], counts[job.VerdictUnchecked])
-	fmt.Fprintf(stderr, "report:     %s\n", out)
+	if runErr != nil && checked == 0 && len(rows) > 0 {
+		// Stopped before the first user (a pool that does not exist,
+		// credentials refused): a header-only file would only block the
+		// corrected rerun, which is refused when --output exists.
+		_ = os.Remove(out)
+	} else {
+		fmt.Fprintf(stderr, "report:     %s\n", out)
+	}
 	if runErr != nil {
 		var fatal *job.Fatal
 		if errors.As(runErr, &fatal) {

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
+	iofs "io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -158,5 +161,29 @@ func TestVerifyUsageErrors(t *testing.T) {
 	code, stderr = runCLI(t, "verify", "--report", rep, "--user-pool-id", testPool, "--endpoint-url", e.url)
 	if code != exitOK || !strings.Contains(stderr, "2 match") {
 		t.Errorf("verify with flags: exit %d; stderr:\n%s", code, stderr)
+	}
+}
+
+// A verify stopped before its first user (a pool that does not exist)
+// leaves no header-only --output behind, so the corrected rerun with the
+// same --output works.
+func TestVerifyStoppedAtTheStartLeavesNoOutput(t *testing.T) {
+	e := newJobEmulator(t, 2, emulator.Options{})
+	manifest := writeManifest(t, 2)
+	if code, stderr := runCLI(t, "set", "--permanent", "--user-pool-id", testPool, "--manifest", manifest, "--endpoint-url", e.url, "--yes"); code != exitOK {
+		t.Fatalf("set: exit %d; stderr:\n%s", code, stderr)
+	}
+	rep := manifest + ".report.csv"
+	out := filepath.Join(t.TempDir(), "v.csv")
+	code, stderr := runCLI(t, "verify", "--report", rep, "--output", out, "--user-pool-id", "us-east-1_Nope", "--endpoint-url", e.url)
+	if code != exitStoppedEarly {
+		t.Fatalf("verify of a pool that does not exist: exit %d; stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("a stopped verify left %s behind (%v)", out, err)
+	}
+	code, stderr = runCLI(t, "verify", "--report", rep, "--output", out, "--user-pool-id", testPool, "--endpoint-url", e.url)
+	if code != exitOK || !strings.Contains(stderr, "2 match") {
+		t.Errorf("the corrected rerun: exit %d; stderr:\n%s", code, stderr)
 	}
 }
