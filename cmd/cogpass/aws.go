@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/smithy-go/logging"
 
 	"cogpass/job/sdkhttp"
 )
@@ -40,6 +41,11 @@ func (a *awsFlags) register(fs *flag.FlagSet) {
 func newClient(ctx context.Context, a awsFlags, conns int) (*cip.Client, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+		// The SDK's own log lines (such as "WARN falling back to IMDSv1"
+		// while the default chain looks for credentials) go straight to
+		// os.Stderr, around cogpass's one-line errors and over the progress
+		// bar; every failure they warn of reaches cogpass as an error.
+		config.WithLogger(logging.Nop{}),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			// One idle connection per worker, or every call past the
 			// default two would open a new TLS connection.
