@@ -17,14 +17,35 @@
 //     decrease). Throttles from calls that were already in flight when the
 //     rate was cut say nothing new, so cuts are at most one per Hold.
 //   - Increase. After a cut the rate climbs back along a cubic curve (as
-//     TCP CUBIC and the AWS SDKs' adaptive retry mode do): fast at first,
-//     flat near the rate where the last throttle happened, then faster and
-//     faster beyond it. The job thus spends most of its time just under the
-//     quota it found (a plain additive increase after a 30% cut averages
-//     about 85% of the quota), and still finds a quota that was raised or
-//     that production stopped using, within seconds rather than minutes.
-//     The curve advances only while calls succeed: an idle job does not
-//     ratchet its rate up.
+//     TCP CUBIC and the AWS SDKs' adaptive retry mode do), fast at first
+//     and flat on a plateau a little under the rate that got through (0.95
+//     of it), holds there, then probes above it faster and faster. The job
+//     thus spends most of its time just under the quota it found (a plain
+//     additive increase after a 30% cut averages about 85% of the quota),
+//     and still finds a quota that was raised, or that production stopped
+//     using, within seconds. The curve advances only while calls succeed:
+//     an idle job does not ratchet its rate up.
+//   - Sharing. The quota is shared with a production app that does not
+//     retry, so every throttle the job provokes may fail one of the app's
+//     calls, and the bucket can bank a burst (Cognito documents rates, not
+//     bucket sizes; the emulator banks a second of quota): a probe is only
+//     throttled once it has drained what the bucket saved while the job
+//     held below the limit, by when it is well above the limit and the
+//     rate that got through over the last second overstates what is left.
+//     So a throttled probe goes back under the plateau (0.95 of it), not to
+//     0.9 of that rate; the plateau creeps up by at most 3% per probe; and
+//     the hold on the plateau, 2 s after a cut at a new level, doubles with
+//     each probe that finds the limit where the last one did, up to 16 s. A
+//     job sharing the quota with a steady app settles just under what the
+//     app leaves and probes above it a few times a minute. Throttles that
+//     keep coming within a second of a cut mean the cut was not deep enough
+//     (the rate that got through was inflated by the bucket draining): the
+//     rate is cut again, by Decrease from where it is, and the plateau is
+//     where the throttles stop. A probe throttled at more than twice the
+//     plateau, or a throttle with less than 0.8 of the plateau getting
+//     through, is a new level, and the hold starts over from 2 s. A first
+//     throttle at the ceiling is calls clumping at a quota the operator
+//     gave as --rate: the plateau stays at the ceiling.
 //
 // Wait paces attempts with a golang.org/x/time/rate limiter whose burst is
 // kept to about 20 ms of traffic, so calls leave evenly spaced and do not
@@ -55,8 +76,8 @@ type Options struct {
 	// Increase is the cubic growth constant C, in calls/s per s³: t seconds
 	// of successful running after the flat part of the curve add C·t³
 	// calls/s. Default 0.4, the value TCP CUBIC and the AWS SDKs use; with
-	// Decrease 0.9 it takes the rate from 45 back to 50/s in about 2.3 s and
-	// 10 s of clean running beyond that adds 400/s.
+	// Decrease 0.9 it takes the rate from 45 to its plateau of 47.5/s in
+	// about 1.8 s, and 10 s of clean running beyond the hold adds 400/s.
 	Increase float64
 	// Hold is the time after a cut during which further throttles do not
 	// cut again. Default 100 ms, about one round trip to Cognito: the
@@ -104,18 +125,24 @@ type Controller struct {
 	hold     time.Duration
 	onChange func(old, new float64)
 
-	mu       sync.Mutex
-	rate     float64   // current rate
-	set      float64   // rate last given to the limiter
-	reported float64   // rate last given to OnChange
-	lastMax  float64   // rate that got through at the last cut
-	k        float64   // seconds of growth from the cut to lastMax
-	grown    float64   // seconds of growth since the last cut
-	lastOK   time.Time // last success, zero before any
-	lastCut  time.Time
-	first    time.Time // first answer (success or throttle)
-	counts   [buckets]int
-	stamp    [buckets]int64 // which window slot each bucket counts
+	mu          sync.Mutex
+	rate        float64   // current rate
+	set         float64   // rate last given to the limiter
+	reported    float64   // rate last given to OnChange
+	lastMax     float64   // rate that got through at the last new level
+	k           float64   // seconds of growth from the cut to the plateau
+	plateau     float64   // rate the curve holds at after a cut
+	holdFor     float64   // seconds of growth the curve stays on the plateau
+	caution     int       // throttled probes in a row at the same level
+	grown       float64   // seconds of growth since the last cut
+	lastOK      time.Time // last success, zero before any
+	lastCut     time.Time
+	episode     time.Time // first cut of the last episode of throttles
+	nearCeiling bool      // the episode's first cut was at the ceiling
+	afterProbe  bool      // the episode's first cut was a throttled probe
+	first       time.Time // first answer (success or throttle)
+	counts      [buckets]int
+	stamp       [buckets]int64 // which window slot each bucket counts
 }
 
 // NewController returns a controller pacing at opts.Start (default ceiling)
@@ -151,6 +178,7 @@ func NewController(ceiling float64, opts Options) *Controller {
 	// rate, so a job that starts below its ceiling probes upward gently
 	// first.
 	c.lastMax = start
+	c.plateau = start
 	c.lim = rate.NewLimiter(limitOf(start), burstOf(start))
 	return c
 }
@@ -243,12 +271,8 @@ func (c *Controller) Throttled() {
 		c.mu.Unlock()
 		return
 	}
+	target := c.cut(now, base)
 	c.lastCut = now
-	target := max(c.floor, min(c.rate, base*c.decrease))
-	// The curve climbs back to the rate that got through (or, without a
-	// measurement, the rate we were sending at).
-	c.lastMax = max(target, base)
-	c.k = math.Cbrt((c.lastMax - target) / c.c)
 	c.grown = 0
 	c.lastOK = time.Time{}
 	old := c.rate
@@ -260,10 +284,104 @@ func (c *Controller) Throttled() {
 	}
 }
 
-// curve is the cubic's rate after c.grown seconds of growth.
+// The plateau and its hold. See the package comment.
+const (
+	// plateauFrac places the plateau under the rate that got through at a
+	// cut, and a throttled probe's cut under the plateau.
+	plateauFrac = 0.95
+	// ceilingNear: a first throttle with at least this share of the
+	// ceiling getting through is calls clumping at a quota the operator
+	// knows (--rate = quota): the plateau stays at the ceiling.
+	ceilingNear = 0.97
+	// holdBase and holdMax bound the hold on the plateau, in seconds of
+	// growth: holdBase after a cut at a new level, doubling with each probe
+	// that finds the limit where the last one did, up to holdMax. holdMax
+	// plus the cubic's climb bounds how long a quota that came back (or an
+	// app that stopped) takes to be found.
+	holdBase = 2.0
+	holdMax  = 16.0
+	// grewFrac: a probe throttled with more than this multiple of the
+	// plateau getting through found a new level. Below it, the rate that
+	// got through says little: a probe is only throttled once it has
+	// drained what the server's bucket saved during the hold (up to a
+	// second of quota), by when it is well above the limit.
+	grewFrac = 2.0
+	// creep is the most a throttled probe raises the plateau, so that a
+	// plateau set low by an unlucky measurement moves up over a few probes.
+	creep = 1.03
+	// dropFrac: a throttle on or under the plateau with less than this
+	// share of it getting through is a quota that fell; the hold starts
+	// over from holdBase.
+	dropFrac = 0.8
+	// episodeGap: throttles that keep coming this soon after the first
+	// cut of an episode mean the cut was not deep enough.
+	episodeGap = time.Second
+)
+
+// cut places the curve after a throttle with base the rate that got through
+// (at most the current rate), and returns the rate to cut to. Callers hold
+// c.mu.
+func (c *Controller) cut(now time.Time, base float64) float64 {
+	var target float64
+	probing := c.grown > c.k+c.holdFor
+	switch {
+	case !c.episode.IsZero() && now.Sub(c.episode) < episodeGap && !c.nearCeiling:
+		// Still throttled after a cut: the rate that got through was
+		// inflated by the server's bucket draining, and the quota is
+		// below where we cut to. Cut again from there and hold where
+		// the throttles stop.
+		target = base * c.decrease
+		if !c.afterProbe {
+			c.lastMax = max(target, base)
+			c.plateau = target
+		}
+	case probing && !c.episode.IsZero() && base <= grewFrac*c.plateau:
+		// A probe above a plateau that ran clean found the same
+		// limit: go back under the plateau, hold there longer before
+		// the next probe.
+		c.episode = now
+		target = min(base*c.decrease, plateauFrac*c.plateau)
+		c.plateau = min(max(c.plateau, plateauFrac*base), creep*c.plateau)
+		c.caution = min(c.caution+1, 10)
+		c.nearCeiling = false
+		c.afterProbe = true
+	default:
+		// A new level: the first throttle, a probe that found much
+		// more room, or a throttle on the way to the plateau or on it
+		// (the quota, or what the app leaves of it, is lower). The
+		// hold starts over, unless the plateau was only a little high.
+		if probing || c.episode.IsZero() || base < dropFrac*c.plateau {
+			c.caution = 0
+		}
+		c.episode = now
+		c.afterProbe = false
+		target = base * c.decrease
+		c.lastMax = max(target, base)
+		c.nearCeiling = c.lastMax >= ceilingNear*c.ceiling
+		if c.nearCeiling {
+			// Throttled at the operator's --rate: the quota is about
+			// what they said, and the throttle is calls clumping.
+			c.plateau = c.lastMax
+		} else {
+			c.plateau = max(target, plateauFrac*c.lastMax)
+		}
+	}
+	target = max(c.floor, min(c.rate, target))
+	c.plateau = max(c.plateau, target)
+	c.holdFor = min(holdMax, holdBase*math.Pow(2, float64(c.caution)))
+	c.k = math.Cbrt((c.plateau - target) / c.c)
+	return target
+}
+
+// curve is the rate after c.grown seconds of growth: concave up to the
+// plateau, flat there for holdFor, then convex beyond.
 func (c *Controller) curve() float64 {
 	d := c.grown - c.k
-	return c.lastMax + c.c*d*d*d
+	if d < 0 {
+		return c.plateau + c.c*d*d*d
+	}
+	d = max(0, d-c.holdFor)
+	return c.plateau + c.c*d*d*d
 }
 
 // update sets the rate (bounded by floor and ceiling), passes it to the

@@ -2,8 +2,10 @@ package pacing
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -24,6 +26,8 @@ type sim struct {
 	mu        sync.Mutex
 	ok, thr   []int // per simulated second
 	rateTrace []float64
+	// appOK and appThr tally the other client's calls (runSimShared).
+	appOK, appThr []int
 }
 
 type phase struct {
@@ -41,7 +45,17 @@ func runSim(t *testing.T, ctrl *Controller, workers int, latency, d time.Duratio
 // jitter/2, uniformly.
 func runSimJitter(t *testing.T, ctrl *Controller, workers int, latency, jitter, d time.Duration, burst int, phases ...phase) *sim {
 	t.Helper()
+	return runSimShared(t, ctrl, workers, latency, jitter, d, burst, 0, phases...)
+}
+
+// runSimShared is runSimJitter with another client (a production app)
+// sending app calls per second to the same quota, open loop and without
+// retries, from the start: evenly spaced, each with the same round trip.
+func runSimShared(t *testing.T, ctrl *Controller, workers int, latency, jitter, d time.Duration, burst int, app float64, phases ...phase) *sim {
+	t.Helper()
 	s := &sim{
+		appOK:   make([]int, int(d/time.Second)+1),
+		appThr:  make([]int, int(d/time.Second)+1),
 		quota:   rate.NewLimiter(rate.Limit(phases[0].quota), burst),
 		latency: latency,
 		start:   time.Now(),
@@ -66,6 +80,35 @@ func runSimJitter(t *testing.T, ctrl *Controller, workers int, latency, jitter, 
 			s.mu.Unlock()
 		}
 	})
+	if app > 0 {
+		wg.Go(func() {
+			tick := time.NewTicker(time.Duration(float64(time.Second) / app))
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				wg.Go(func() {
+					time.Sleep(leg(latency, jitter))
+					allowed := s.quota.Allow()
+					time.Sleep(leg(latency, jitter))
+					if ctx.Err() != nil {
+						return
+					}
+					sec := int(time.Since(s.start) / time.Second)
+					s.mu.Lock()
+					if allowed {
+						s.appOK[sec]++
+					} else {
+						s.appThr[sec]++
+					}
+					s.mu.Unlock()
+				})
+			}
+		})
+	}
 	for range workers {
 		wg.Go(func() {
 			for {
@@ -148,12 +191,32 @@ func (s *sim) converged(want, tol float64, from, to int) int {
 	return first
 }
 
+// appWindow is the other client's throttled share over simulated seconds
+// [from, to).
+func (s *sim) appWindow(from, to int) (throttleShare float64, calls int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok, thr := 0, 0
+	for i := from; i < to && i < len(s.appOK); i++ {
+		ok += s.appOK[i]
+		thr += s.appThr[i]
+	}
+	if ok+thr == 0 {
+		return 0, 0
+	}
+	return float64(thr) / float64(ok+thr), ok + thr
+}
+
 func (s *sim) logSummary(t *testing.T) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.Logf("successes/s: %v", s.ok)
 	t.Logf("throttles/s: %v", s.thr)
+	if slices.ContainsFunc(s.appThr, func(n int) bool { return n > 0 }) || slices.ContainsFunc(s.appOK, func(n int) bool { return n > 0 }) {
+		t.Logf("other client's successes/s: %v", s.appOK)
+		t.Logf("other client's throttles/s: %v", s.appThr)
+	}
 	trace := make([]int, len(s.rateTrace))
 	for i, r := range s.rateTrace {
 		trace[i] = int(math.Round(r))
@@ -279,4 +342,34 @@ func TestKnownQuotaJitter(t *testing.T) {
 			t.Errorf("achieved %.2f/s, %.2f%% throttled; want >= 48.5/s, <= 1%%", r, 100*thr)
 		}
 	})
+}
+
+// TestSharedQuota is the shared-quota case on the fake clock: a production
+// app sends 12 calls/s, open loop and without retries, to a 30/s quota
+// (Cognito's UserAccountRecovery, with a bucket of one second as the
+// emulator has it) that the job shares, at the job's default ceiling (24/s)
+// and at --rate 30. Once the job has found its share (after the first 10
+// seconds), the app must see at most 1% of its calls throttled, and the job
+// must get at least 0.9 of the 18/s the app leaves.
+func TestSharedQuota(t *testing.T) {
+	for _, ceiling := range []float64{24, 30} {
+		t.Run(fmt.Sprint(ceiling), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const quota, app, d = 30, 12, 120
+				ctrl := NewController(ceiling, Options{})
+				s := runSimShared(t, ctrl, Workers(ceiling, simLatency), simLatency, 40*time.Millisecond, d*time.Second, quota, app, phase{0, quota})
+				s.logSummary(t)
+				appThr, appCalls := s.appWindow(10, d)
+				r, thr := s.window(10, d)
+				t.Logf("seconds 10-%d: app %.2f%% of %d calls throttled; job %.1f/s (%.2f of the %d/s left), %.2f%% throttled",
+					d, 100*appThr, appCalls, r, r/(quota-app), quota-app, 100*thr)
+				if appThr > 0.01 {
+					t.Errorf("the app saw %.2f%% of its calls throttled, want <= 1%%", 100*appThr)
+				}
+				if r < 0.9*(quota-app) {
+					t.Errorf("the job got %.1f/s, want >= 0.9 of %d/s", r, quota-app)
+				}
+			})
+		})
+	}
 }
