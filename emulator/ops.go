@@ -828,6 +828,20 @@ func (s *Server) opAdminDisableUser(body []byte) (any, error) { return s.setEnab
 func (s *Server) opAdminEnableUser(body []byte) (any, error)  { return s.setEnabled(body, true) }
 
 func (s *Server) setEnabled(body []byte, enabled bool) (any, error) {
+	return s.writeUser(body, func(u *user) {
+		if enabled {
+			u.flags &^= flDisabled
+		} else {
+			u.flags |= flDisabled
+		}
+		u.modified = time.Now().UnixMilli()
+	})
+}
+
+// writeUser is an admin write that names a user (UserPoolId, Username)
+// and answers nothing: it finds the user (by name, alias or sub), takes a
+// token of the user's write limit and applies change under the pool's lock.
+func (s *Server) writeUser(body []byte, change func(u *user)) (any, error) {
 	var in userRef
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -845,12 +859,7 @@ func (s *Server) setEnabled(body []byte, enabled bool) (any, error) {
 	if err := s.userWrite(u); err != nil {
 		return nil, err
 	}
-	if enabled {
-		u.flags &^= flDisabled
-	} else {
-		u.flags |= flDisabled
-	}
-	u.modified = time.Now().UnixMilli()
+	change(u)
 	return struct{}{}, nil
 }
 

@@ -24,25 +24,7 @@ import (
 
 // opAdminUserGlobalSignOut signs a user out of every session.
 func (s *Server) opAdminUserGlobalSignOut(body []byte) (any, error) {
-	var in userRef
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	p, err := s.needPool(in.UserPoolId)
-	if err != nil {
-		return nil, err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, err := p.lookup(in.Username)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.userWrite(u); err != nil {
-		return nil, err
-	}
-	u.signOuts++
-	return struct{}{}, nil
+	return s.writeUser(body, func(u *user) { u.signOuts++ })
 }
 
 // SignOuts returns how many times a user has been signed out with
