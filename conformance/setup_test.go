@@ -474,7 +474,7 @@ func expectCalls(t *testing.T, r result, want map[string]int) {
 }
 
 // passwordPolicy is the pool's policy, checked here independently of
-// cogpass's own job/policy package.
+// cogpass's own cognito/policy package.
 type passwordPolicy struct {
 	minLength                      int
 	upper, lower, numbers, symbols bool

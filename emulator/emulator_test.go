@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"cogpass/cognito/policy"
 	"cogpass/emulator"
-	"cogpass/job/policy"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"

@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"cogpass/cognito"
 	"cogpass/emulator"
-	"cogpass/job/sdkhttp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -56,7 +56,7 @@ func newClient(url string) *cip.Client {
 	}, func(o *cip.Options) {
 		o.BaseEndpoint = aws.String(url)
 		o.Retryer = aws.NopRetryer{}
-		o.HTTPClient = sdkhttp.OwnBody{Client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+		o.HTTPClient = cognito.OwnBody{Client: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 	})
 }
 

@@ -15,7 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"cogpass/job/policy"
+	"cogpass/cognito/policy"
 )
 
 // operations maps an X-Amz-Target operation name to its handler. Every

@@ -3,8 +3,8 @@ package emulator_test
 import (
 	"testing"
 
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/quota"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"

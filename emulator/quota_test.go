@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/quota"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"

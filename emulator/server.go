@@ -25,7 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cogpass/job/quota"
+	"cogpass/cognito/quota"
 
 	"golang.org/x/time/rate"
 )

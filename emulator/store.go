@@ -13,7 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"cogpass/job/policy"
+	"cogpass/cognito/policy"
 )
 
 // User statuses, as Cognito names them.

@@ -10,9 +10,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"cogpass/job/pacing"
-	"cogpass/job/quota"
-	"cogpass/job/retry"
+	"cogpass/cognito"
+	"cogpass/cognito/quota"
+	"cogpass/pacing"
 )
 
 // This file reads the other source of users: the pool itself. `cogpass
@@ -62,8 +62,8 @@ type ListOptions struct {
 	// job does for its own categories.
 	Rate float64
 	// Backoff governs retries of throttled and failed pages; zero fields
-	// take retry.DefaultBackoff's.
-	Backoff retry.Backoff
+	// take cognito.DefaultBackoff's.
+	Backoff cognito.Backoff
 	// PageSize is the Limit of each call; 0 means ListPageSize.
 	PageSize int
 	// OnRateChange, if set, hears the pacer's rate changes (for the log).
@@ -88,7 +88,7 @@ type ListError struct {
 	Page     int    // the page that failed
 	Users    int64  // users delivered before it
 	Code     string // Cognito's error code, or retry's (NetworkError, Canceled, ...)
-	Class    retry.Class
+	Class    cognito.Class
 	Attempts int // calls made for that page
 	Err      error
 }
@@ -167,7 +167,7 @@ func ListUsers(ctx context.Context, api UserLister, opts ListOptions, fn func(Us
 		// A server that hands back the token it was given would loop
 		// forever; a listing that never ends is as wrong as one cut short.
 		if next == aws.ToString(in.PaginationToken) {
-			return st, &ListError{Page: st.Pages + 1, Users: st.Users, Code: "PaginationLoop", Class: retry.Fatal,
+			return st, &ListError{Page: st.Pages + 1, Users: st.Users, Code: "PaginationLoop", Class: cognito.Fatal,
 				Err: errors.New("ListUsers returned the same pagination token twice")}
 		}
 		in.PaginationToken = aws.String(next)
@@ -175,39 +175,39 @@ func ListUsers(ctx context.Context, api UserLister, opts ListOptions, fn func(Us
 }
 
 // listPage reads one page, with the job's retry rules.
-func listPage(ctx context.Context, api UserLister, in *cip.ListUsersInput, pacer *pacing.Controller, backoff retry.Backoff, st *ListStats) (*cip.ListUsersOutput, error) {
-	fail := func(attempts int, class retry.Class, code string, err error) error {
+func listPage(ctx context.Context, api UserLister, in *cip.ListUsersInput, pacer *pacing.Controller, backoff cognito.Backoff, st *ListStats) (*cip.ListUsersOutput, error) {
+	fail := func(attempts int, class cognito.Class, code string, err error) error {
 		return &ListError{Page: st.Pages + 1, Users: st.Users, Code: code, Class: class, Attempts: attempts, Err: err}
 	}
 	for attempt := 1; ; attempt++ {
 		if err := pacer.Wait(ctx); err != nil {
-			return nil, fail(attempt-1, retry.Fatal, retry.CodeCanceled, err)
+			return nil, fail(attempt-1, cognito.Fatal, cognito.CodeCanceled, err)
 		}
 		st.Calls++
 		// The input is reused: the SDK does not modify it, and the
-		// pagination token must be resent unchanged on a retry.
+		// pagination token must be resent unchanged on a cognito.
 		out, err := api.ListUsers(ctx, in)
 		if err == nil {
 			pacer.Succeeded()
 			return out, nil
 		}
-		class, code := retry.Classify(err)
+		class, code := cognito.Classify(err)
 		switch class {
-		case retry.Throttle:
+		case cognito.Throttle:
 			st.Throttled++
 			pacer.Throttled()
-		case retry.Retryable:
+		case cognito.Retryable:
 		default:
 			return nil, fail(attempt, class, code, err)
 		}
 		if !backoff.RetryClass(class, attempt) {
 			return nil, fail(attempt, class, code, err)
 		}
-		if class == retry.Retryable {
+		if class == cognito.Retryable {
 			st.Retried++ // only when the page is really asked for again
 		}
-		if err := retry.Sleep(ctx, backoff.Delay(attempt)); err != nil {
-			return nil, fail(attempt, retry.Fatal, retry.CodeCanceled, err)
+		if err := cognito.Sleep(ctx, backoff.Delay(attempt)); err != nil {
+			return nil, fail(attempt, cognito.Fatal, cognito.CodeCanceled, err)
 		}
 	}
 }

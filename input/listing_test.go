@@ -18,15 +18,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
+	"cogpass/cognito"
 	"cogpass/emulator"
 	"cogpass/input"
-	"cogpass/job/retry"
-	"cogpass/job/sdkhttp"
 )
 
 // fast keeps retries and pacing out of the tests' time.
 var fast = input.ListOptions{UserPoolID: "us-east-1_List", Rate: 1e6,
-	Backoff: retry.Backoff{Base: time.Microsecond, Cap: time.Millisecond, MaxAttempts: 4}}
+	Backoff: cognito.Backoff{Base: time.Microsecond, Cap: time.Millisecond, MaxAttempts: 4}}
 
 func apiError(code string, fault smithy.ErrorFault) error {
 	return &smithy.GenericAPIError{Code: code, Message: code + " from the fake", Fault: fault}
@@ -102,7 +101,7 @@ func TestListUsersAgainstTheEmulator(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	api := cip.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
-		HTTPClient: sdkhttp.OwnBody{Client: http.DefaultClient}},
+		HTTPClient: cognito.OwnBody{Client: http.DefaultClient}},
 		func(o *cip.Options) { o.BaseEndpoint = aws.String(hs.URL); o.Retryer = aws.NopRetryer{} })
 
 	users, st, err := collect(t, api, fast)
@@ -141,14 +140,14 @@ func TestListUsersAgainstTheEmulator(t *testing.T) {
 	opts.Filter = `nonsense`
 	_, _, err = collect(t, api, opts)
 	var le *input.ListError
-	if !errors.As(err, &le) || le.Page != 1 || le.Code != "InvalidParameterException" || le.Class != retry.Permanent {
+	if !errors.As(err, &le) || le.Page != 1 || le.Code != "InvalidParameterException" || le.Class != cognito.Permanent {
 		t.Errorf("bad filter: %v", err)
 	}
 
 	opts = fast
 	opts.UserPoolID = "us-east-1_Nope"
 	_, _, err = collect(t, api, opts)
-	if !errors.As(err, &le) || le.Code != "ResourceNotFoundException" || le.Class != retry.Fatal || le.Attempts != 1 {
+	if !errors.As(err, &le) || le.Code != "ResourceNotFoundException" || le.Class != cognito.Fatal || le.Attempts != 1 {
 		t.Errorf("unknown pool: %v", err)
 	}
 }
@@ -308,13 +307,13 @@ func TestListUsersCanceled(t *testing.T) {
 		return nil
 	})
 	var le *input.ListError
-	if !errors.As(err, &le) || le.Code != retry.CodeCanceled || le.Page != 2 || le.Users != 60 {
+	if !errors.As(err, &le) || le.Code != cognito.CodeCanceled || le.Page != 2 || le.Users != 60 {
 		t.Errorf("err %v", err)
 	}
 }
 
 // TestListUsersRetriedCountsResends: a page that fails every attempt is
-// retried attempts-1 times; the last failure is not a retry.
+// retried attempts-1 times; the last failure is not a cognito.
 func TestListUsersRetriedCountsResends(t *testing.T) {
 	for _, attempts := range []int{1, 4} {
 		opts := fast

@@ -12,7 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"cogpass/job/policy"
+	"cogpass/cognito/policy"
 )
 
 // Row is one record of the manifest. Fields hold the raw values, also in a

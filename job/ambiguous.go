@@ -8,8 +8,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"cogpass/cognito"
 	"cogpass/input"
-	"cogpass/job/retry"
 )
 
 // An attempt whose answer never arrived or could not be read after the
@@ -125,7 +125,7 @@ func (r *runner) settle(row input.Row, res *callResult, password string, maybe b
 	return settleUnknown
 }
 
-// classify is retry.Classify for the job's calls. The HTTP client's own
+// classify is cognito.Classify for the job's calls. The HTTP client's own
 // timeout, when it fires while the answer's body is read, reaches us as a
 // bare deadline error (net/http's "Client.Timeout or context cancellation
 // while reading body"), which Classify takes for the end of the caller's
@@ -135,17 +135,17 @@ func (r *runner) settle(row input.Row, res *callResult, password string, maybe b
 // And a success status whose body cannot be decoded (an HTML page from a
 // proxy, a cut body) tells nothing of the call's outcome: Classify fails
 // the row by its status (HTTP200, permanent), but it is ambiguous too.
-func (r *runner) classify(err error) (retry.Class, string) {
-	class, code := retry.Classify(err)
-	if class == retry.Fatal && code == retry.CodeDeadlineExceeded &&
+func (r *runner) classify(err error) (cognito.Class, string) {
+	class, code := cognito.Classify(err)
+	if class == cognito.Fatal && code == cognito.CodeDeadlineExceeded &&
 		r.callCtx.Err() == nil && r.jobCtx.Err() == nil {
-		return retry.Retryable, retry.CodeTimeout
+		return cognito.Retryable, cognito.CodeTimeout
 	}
 	var decode *smithy.DeserializationError
 	var resp *smithyhttp.ResponseError
-	if class == retry.Permanent && errors.As(err, &decode) && errors.As(err, &resp) &&
+	if class == cognito.Permanent && errors.As(err, &decode) && errors.As(err, &resp) &&
 		resp.HTTPStatusCode() >= 200 && resp.HTTPStatusCode() < 300 {
-		return retry.Retryable, code
+		return cognito.Retryable, code
 	}
 	return class, code
 }

@@ -19,10 +19,10 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/cognito"
+	"cogpass/cognito/policy"
 	"cogpass/emulator"
 	"cogpass/input"
-	"cogpass/job/policy"
-	"cogpass/job/sdkhttp"
 	"cogpass/report"
 )
 
@@ -143,7 +143,7 @@ func newFaultEnv(t *testing.T, n, history int, op, mode string) *faultEnv {
 			Region:      "us-east-1",
 			Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 			Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
-			HTTPClient:  sdkhttp.OwnBody{Client: &http.Client{Timeout: timeout}},
+			HTTPClient:  cognito.OwnBody{Client: &http.Client{Timeout: timeout}},
 		}, func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
 	}
 	return &faultEnv{srv: srv, proxy: p, api: sdk(front.URL, time.Second), direct: sdk(emu.URL, 10*time.Second), client: clientID}

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"sync"
 
-	"cogpass/job/retry"
+	"cogpass/cognito"
 )
 
 // poolLevelStop is how many rows in a row, answered with the same
-// pool-level code (the pool's Lambda trigger failed: retry.PoolLevel),
+// pool-level code (the pool's Lambda trigger failed: cognito.PoolLevel),
 // stop the job. One is a row's problem (a trigger that refuses one user);
 // five in a row is the trigger, and every later row would fail the same
 // way while spending the account's shared quota.
@@ -32,7 +32,7 @@ func (r *runner) writeAnswered(line int, code string) {
 	s := &r.poolLevel
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if code == "" || !retry.PoolLevelCode(code) {
+	if code == "" || !cognito.PoolLevelCode(code) {
 		s.code, s.n = "", 0
 		return
 	}
@@ -71,7 +71,7 @@ func (r *runner) perPool(poolID string, fn func(context.Context) error) func(con
 	}
 	return func(ctx context.Context) error {
 		err := fn(ctx)
-		if _, code := retry.Classify(err); err != nil && code == codePoolNotFound {
+		if _, code := cognito.Classify(err); err != nil && code == codePoolNotFound {
 			r.gonePools.Store(poolID, scrub(apiMessage(err), r.rowSecrets.all()...))
 			return &poolNotFound{pool: poolID, err: err}
 		}

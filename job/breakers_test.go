@@ -10,7 +10,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"cogpass/job/retry"
+	"cogpass/cognito"
 	"cogpass/report"
 )
 
@@ -68,11 +68,11 @@ func TestBrokenLambdaTriggerStopsTheJob(t *testing.T) {
 					t.Errorf("%d rows written, want %d", len(rows), poolLevelStop)
 				}
 				for _, r := range rows {
-					if retry.FinalCode(r.ErrorCode) {
+					if cognito.FinalCode(r.ErrorCode) {
 						t.Errorf("line %d: %s is final: --resume would skip it", r.Line, r.ErrorCode)
 					}
 				}
-				if n := api.writes.Load(); n > int64(poolLevelStop*retry.PoolLevelAttempts) {
+				if n := api.writes.Load(); n > int64(poolLevelStop*cognito.PoolLevelAttempts) {
 					t.Errorf("%d calls for %d rows: a broken trigger is retried too often", n, poolLevelStop)
 				}
 			})
@@ -148,7 +148,7 @@ func TestMissingPoolOfSeveralFailsItsRows(t *testing.T) {
 				}
 				for _, r := range rep.byLine() {
 					wantFail := r.Line == 3 || r.Line == 5
-					if wantFail != (r.Outcome == report.Failed) || wantFail && (r.ErrorCode != "ResourceNotFoundException" || retry.FinalCode(r.ErrorCode)) {
+					if wantFail != (r.Outcome == report.Failed) || wantFail && (r.ErrorCode != "ResourceNotFoundException" || cognito.FinalCode(r.ErrorCode)) {
 						t.Errorf("line %d: %s %s %s", r.Line, r.Outcome, r.ErrorCode, r.Message)
 					}
 				}

@@ -10,8 +10,8 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito/quota"
 	"cogpass/input"
-	"cogpass/job/quota"
 	"cogpass/report"
 )
 

@@ -13,7 +13,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"cogpass/job/retry"
+	"cogpass/cognito"
 	"cogpass/report"
 )
 
@@ -232,7 +232,7 @@ func TestSignOutFatalErrorKeepsTheWriteRecorded(t *testing.T) {
 				t.Errorf("line %d: %s %s signed_out=%q, secret kept %v; want the write recorded and the sign-out pending", r.Line, r.Outcome, r.ErrorCode, r.SignedOut, secrets.m[r.Username] != "")
 			}
 		}
-		if retry.FinalCode(CodeSignOutNotSent) {
+		if cognito.FinalCode(CodeSignOutNotSent) {
 			t.Errorf("%s is final: --resume would not send the sign-out", CodeSignOutNotSent)
 		}
 	})

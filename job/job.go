@@ -11,9 +11,9 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito"
+	"cogpass/cognito/policy"
 	"cogpass/input"
-	"cogpass/job/policy"
-	"cogpass/job/retry"
 	"cogpass/report"
 )
 
@@ -94,7 +94,7 @@ type Config struct {
 	// Concurrency is the number of workers; 0 chooses it from the rate and
 	// the measured latency.
 	Concurrency int
-	Backoff     retry.Backoff
+	Backoff     cognito.Backoff
 	// Region is the region the client sends to ("" when unknown). A row
 	// whose user_pool_id starts with another region is a bad row: a pool
 	// answers only in its own region (see input.PoolRegion).

@@ -16,8 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
-	"cogpass/job/retry"
-	"cogpass/job/sdkhttp"
+	"cogpass/cognito"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -81,11 +80,11 @@ func TestNetworkDownStopsTheJob(t *testing.T) {
 				Region:      "us-east-1",
 				Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 				Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
-				HTTPClient:  sdkhttp.OwnBody{Client: &http.Client{Timeout: time.Minute}},
+				HTTPClient:  cognito.OwnBody{Client: &http.Client{Timeout: time.Minute}},
 			}, func(o *cip.Options) { o.BaseEndpoint = aws.String("http://" + addr) })
 			var logs syncBuffer
 			cfg := baseConfig(Reset)
-			cfg.Backoff = retry.Backoff{Base: 5 * time.Millisecond, Cap: 20 * time.Millisecond, MaxAttempts: 1 << 20}
+			cfg.Backoff = cognito.Backoff{Base: 5 * time.Millisecond, Cap: 20 * time.Millisecond, MaxAttempts: 1 << 20}
 			cfg.NetworkWarn, cfg.NetworkDown, cfg.StopGrace = 100*time.Millisecond, 600*time.Millisecond, 100*time.Millisecond
 			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			// The old code would spend the minute-long client timeout per

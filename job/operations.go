@@ -12,8 +12,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/cognito/policy"
 	"cogpass/input"
-	"cogpass/job/policy"
 	"cogpass/report"
 )
 

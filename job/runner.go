@@ -15,10 +15,10 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"cogpass/cognito"
+	"cogpass/cognito/quota"
 	"cogpass/input"
-	"cogpass/job/pacing"
-	"cogpass/job/quota"
-	"cogpass/job/retry"
+	"cogpass/pacing"
 	"cogpass/report"
 )
 
@@ -200,8 +200,8 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if cfg.Backoff == (retry.Backoff{}) {
-		cfg.Backoff = retry.DefaultBackoff
+	if cfg.Backoff == (cognito.Backoff{}) {
+		cfg.Backoff = cognito.DefaultBackoff
 	}
 	if cfg.StopGrace == 0 {
 		cfg.StopGrace = 10 * time.Second
@@ -415,27 +415,27 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 			return res
 		}
 		class, code := r.classify(err)
-		r.net.end(watch, err, class == retry.Retryable && (code == retry.CodeNetworkError || code == retry.CodeTimeout))
+		r.net.end(watch, err, class == cognito.Retryable && (code == cognito.CodeNetworkError || code == cognito.CodeTimeout))
 		res.err, res.code, res.message = err, code, scrub(apiMessage(err), r.rowSecrets.of(line)...)
-		if class == retry.Retryable {
+		if class == cognito.Retryable {
 			res.ambiguous = true
 		}
-		if class == retry.Permanent || class == retry.LimitExceeded || class == retry.PoolLevel || code == "InternalErrorException" {
+		if class == cognito.Permanent || class == cognito.LimitExceeded || class == cognito.PoolLevel || code == "InternalErrorException" {
 			// Cognito answered, and the answer used quota as a success
 			// does: the pacer's measure of what gets through counts it.
 			pacer.Succeeded()
 		}
 		switch class {
-		case retry.Throttle:
+		case cognito.Throttle:
 			r.stats.throttled.Add(1)
 			pacer.Throttled()
-		case retry.Retryable, retry.PoolLevel:
-		case retry.LimitExceeded:
+		case cognito.Retryable, cognito.PoolLevel:
+		case cognito.LimitExceeded:
 			if r.limitExceeded.Add(1) >= limitExceededStop {
 				r.stop(&Fatal{Line: line, Code: code, Err: fmt.Errorf("%s %d times in a row: %s", code, limitExceededStop, res.message)})
 			}
 			return res
-		case retry.Fatal:
+		case cognito.Fatal:
 			if r.jobCtx.Err() != nil || errors.Is(err, context.Canceled) {
 				res.err = errStopped
 				return res
@@ -455,12 +455,12 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 			}
 			return res
 		}
-		if class != retry.Throttle {
+		if class != cognito.Throttle {
 			// Counted only when the call is really sent again: with
 			// --max-attempts 1 nothing is "retried after a fault".
 			r.stats.retried.Add(1)
 		}
-		if err := retry.Sleep(r.jobCtx, r.cfg.Backoff.Delay(res.attempts)); err != nil {
+		if err := cognito.Sleep(r.jobCtx, r.cfg.Backoff.Delay(res.attempts)); err != nil {
 			res.err = errStopped
 			return res
 		}
@@ -488,7 +488,7 @@ type CallError struct {
 }
 
 func (e *CallError) Error() string {
-	if e.Code == retry.CodeCredentialsError {
+	if e.Code == cognito.CodeCredentialsError {
 		return e.Operation + ": no usable AWS credentials (the SDK looked in the environment, the shared config and credentials files, SSO and the instance role)"
 	}
 	if strings.Contains(e.Message, e.Code) {

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 
+	"cogpass/cognito"
+	"cogpass/cognito/policy"
 	"cogpass/input"
-	"cogpass/job/policy"
-	"cogpass/job/retry"
 	"cogpass/report"
 )
 
@@ -141,7 +141,7 @@ func manifest(n int, extra ...string) string {
 
 func baseConfig(cmd Command) Config {
 	return Config{Command: cmd, UserPoolID: "us-east-1_Test", Rate: 1000, Concurrency: 8,
-		Backoff: retry.Backoff{Base: 10 * time.Millisecond, Cap: time.Second, MaxAttempts: 5}}
+		Backoff: cognito.Backoff{Base: 10 * time.Millisecond, Cap: time.Second, MaxAttempts: 5}}
 }
 
 func TestSetGeneratesPasswordsAndReportsEveryRow(t *testing.T) {

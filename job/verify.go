@@ -9,7 +9,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"golang.org/x/sync/errgroup"
 
-	"cogpass/job/pacing"
+	"cogpass/pacing"
 )
 
 // Verdicts of a verification row.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/quota"
 )
 
 // Figure 5: the way people do it today — the AWS CLI in a shell loop, one

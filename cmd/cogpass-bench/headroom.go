@@ -24,7 +24,7 @@ import (
 	"cogpass/emulator"
 	"cogpass/input"
 	"cogpass/job"
-	"cogpass/job/pacing"
+	"cogpass/pacing"
 	"cogpass/report"
 )
 

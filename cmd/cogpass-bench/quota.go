@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/quota"
 )
 
 // Figures 1 and 2: a reset job against an emulator whose

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"golang.org/x/sync/errgroup"
 
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/quota"
 )
 
 // Figure 6: a reset job sharing the UserAccountRecovery quota (30/s,

@@ -18,7 +18,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/smithy-go/logging"
 
-	"cogpass/job/sdkhttp"
+	"cogpass/cognito"
 )
 
 // awsFlags are the AWS CLI's connection flags, with the AWS CLI's meaning.
@@ -82,7 +82,7 @@ func newClient(ctx context.Context, a awsFlags, conns int) (*cip.Client, error) 
 	}
 	// Wrapped after loading, so that the config's own changes to the
 	// client (AWS_CA_BUNDLE) still apply.
-	cfg.HTTPClient = sdkhttp.OwnBody{Client: cfg.HTTPClient}
+	cfg.HTTPClient = cognito.OwnBody{Client: cfg.HTTPClient}
 	return cip.NewFromConfig(cfg, func(o *cip.Options) {
 		if a.endpointURL != "" {
 			o.BaseEndpoint = aws.String(a.endpointURL)

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"cogpass/cognito"
 	"cogpass/job"
-	"cogpass/job/retry"
 	"cogpass/report"
 )
 
@@ -63,7 +63,7 @@ func gatherConfirmFacts(ctx context.Context, cmd job.Command, f *jobFlags, clien
 		passwords: cmd != job.Reset, generated: plan.Generated, supplied: plan.Supplied}
 	c.send = c.total
 	if f.resume {
-		if ix, err := report.LoadIndex(reportPath, func(code string) bool { return !retry.FinalCode(code) }); err == nil {
+		if ix, err := report.LoadIndex(reportPath, func(code string) bool { return !cognito.FinalCode(code) }); err == nil {
 			c.done = int64(ix.CountFinal(f.retryFailed))
 			c.send = max(0, c.total-c.done)
 		}

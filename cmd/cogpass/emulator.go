@@ -17,9 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"cogpass/cognito/policy"
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/policy"
-	"cogpass/job/quota"
 )
 
 // emulatorShutdownTimeout bounds how long a stopping emulator waits for

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"cogpass/job/sdkhttp"
+	"cogpass/cognito"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -86,7 +86,7 @@ func sdk(url string) *cip.Client {
 		func(o *cip.Options) {
 			o.BaseEndpoint = aws.String(url)
 			o.Retryer = aws.NopRetryer{}
-			o.HTTPClient = sdkhttp.OwnBody{Client: &http.Client{}} // as newClient does
+			o.HTTPClient = cognito.OwnBody{Client: &http.Client{}} // as newClient does
 		})
 }
 

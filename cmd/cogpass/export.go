@@ -17,9 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"cogpass/cognito"
+	"cogpass/cognito/quota"
 	"cogpass/input"
-	"cogpass/job/quota"
-	"cogpass/job/retry"
 	"cogpass/report"
 )
 
@@ -75,9 +75,9 @@ func (f *exportFlags) register(fs *flag.FlagSet) {
 	op, _ := quota.Lookup("ListUsers")
 	def := quota.DefaultRPS[op.Category] * quota.DefaultShare
 	fs.Float64Var(&f.rate, "rate", def, fmt.Sprintf("ceiling on ListUsers calls per second (60 users each); the default is %.0f%% of the %s quota's default %.0f/s", quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
-	fs.IntVar(&f.maxAttempts, "max-attempts", retry.DefaultBackoff.MaxAttempts, "attempts per page before a throttled or faulted listing fails")
-	fs.DurationVar(&f.backoffBase, "backoff-base", retry.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
-	fs.DurationVar(&f.backoffCap, "backoff-cap", retry.DefaultBackoff.Cap, "longest retry delay")
+	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per page before a throttled or faulted listing fails")
+	fs.DurationVar(&f.backoffBase, "backoff-base", cognito.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
+	fs.DurationVar(&f.backoffCap, "backoff-cap", cognito.DefaultBackoff.Cap, "longest retry delay")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json (slog) on stderr")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines; errors and the final line only")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often a progress line is logged during a long listing")
@@ -383,7 +383,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	backoff := retry.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts}
+	backoff := cognito.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts}
 	client, err := newClient(ctx, f.aws, 4)
 	if err != nil {
 		return err

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"cogpass/cognito/policy"
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/policy"
-	"cogpass/job/quota"
 	"cogpass/report"
 )
 

@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go/logging"
 
+	"cogpass/cognito/policy"
+	"cogpass/cognito/quota"
 	"cogpass/emulator"
-	"cogpass/job/policy"
-	"cogpass/job/quota"
 	"cogpass/report"
 )
 

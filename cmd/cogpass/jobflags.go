@@ -23,12 +23,12 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"golang.org/x/term"
 
+	"cogpass/cognito"
+	"cogpass/cognito/policy"
+	"cogpass/cognito/quota"
 	"cogpass/input"
 	"cogpass/job"
-	"cogpass/job/pacing"
-	"cogpass/job/policy"
-	"cogpass/job/quota"
-	"cogpass/job/retry"
+	"cogpass/pacing"
 	"cogpass/report"
 )
 
@@ -114,9 +114,9 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")
 	fs.BoolVar(&f.offline, "offline", false, "with --dry-run: make no call at all, check the manifest alone")
 	fs.StringVar(&f.policyFile, "policy-file", "", "password policy JSON (from describe-user-pool or 'cogpass policy --output json') instead of reading it from the pool")
-	fs.IntVar(&f.maxAttempts, "max-attempts", retry.DefaultBackoff.MaxAttempts, "attempts per call before a throttled or faulted row fails")
-	fs.DurationVar(&f.backoffBase, "backoff-base", retry.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
-	fs.DurationVar(&f.backoffCap, "backoff-cap", retry.DefaultBackoff.Cap, "longest retry delay")
+	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per call before a throttled or faulted row fails")
+	fs.DurationVar(&f.backoffBase, "backoff-base", cognito.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
+	fs.DurationVar(&f.backoffCap, "backoff-cap", cognito.DefaultBackoff.Cap, "longest retry delay")
 	fs.BoolVar(&f.resume, "resume", false, "continue the job of an existing report: rows already done are not sent again")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "with --resume: send rows whose last outcome was failed again, too")
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "go on when the preflight finds invalid rows; they become failed rows")
@@ -405,7 +405,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		ClientMetadata:   meta,
 		Rate:             f.rate,
 		Concurrency:      f.concurrency,
-		Backoff:          retry.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts},
+		Backoff:          cognito.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts},
 		DryRun:           f.dryRun,
 		Offline:          f.offline,
 		Policy:           pol,
@@ -580,7 +580,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 				return usageError("%v", err)
 			}
 		}
-		ix, err := report.LoadIndex(reportPath, func(code string) bool { return !retry.FinalCode(code) })
+		ix, err := report.LoadIndex(reportPath, func(code string) bool { return !cognito.FinalCode(code) })
 		if err != nil {
 			return usageError("cannot resume: %v", err)
 		}

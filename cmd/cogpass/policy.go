@@ -13,9 +13,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/cognito"
+	"cogpass/cognito/policy"
 	"cogpass/job"
-	"cogpass/job/policy"
-	"cogpass/job/retry"
 )
 
 const policyExample = `Show the pool's password policy, the passwords cogpass would generate for it
@@ -84,7 +84,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := requireCredentials(ctx, client, a); err != nil {
 		return err
 	}
-	pool, err := describePool(ctx, client, userPoolID, retry.DefaultBackoff)
+	pool, err := describePool(ctx, client, userPoolID, cognito.DefaultBackoff)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ type poolDescriber interface {
 
 // describePool reads the pool once, retrying throttles and faults as the
 // job does. One call needs no pacer; a failure is exit 3 with a hint.
-func describePool(ctx context.Context, api poolDescriber, id string, backoff retry.Backoff) (*types.UserPoolType, error) {
+func describePool(ctx context.Context, api poolDescriber, id string, backoff cognito.Backoff) (*types.UserPoolType, error) {
 	for attempt := 1; ; attempt++ {
 		out, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(id)})
 		if err == nil {
@@ -198,7 +198,7 @@ func describePool(ctx context.Context, api poolDescriber, id string, backoff ret
 			}
 			return out.UserPool, nil
 		}
-		class, code := retry.Classify(err)
+		class, code := cognito.Classify(err)
 		if ctx.Err() != nil {
 			return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
 		}
@@ -209,7 +209,7 @@ func describePool(ctx context.Context, api poolDescriber, id string, backoff ret
 			}
 			return nil, &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("describe user pool %s: %s: %s", id, code, msg), code)}
 		}
-		if err := retry.Sleep(ctx, backoff.Delay(attempt)); err != nil {
+		if err := cognito.Sleep(ctx, backoff.Delay(attempt)); err != nil {
 			return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
 		}
 	}

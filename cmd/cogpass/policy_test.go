@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/cognito/policy"
 	"cogpass/emulator"
-	"cogpass/job/policy"
 )
 
 const policyPool = "us-east-1_Policy"

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"cogpass/job/policy"
+	"cogpass/cognito/policy"
 )
 
 // setPasswordSymbols reads --password-symbols: every character must be a

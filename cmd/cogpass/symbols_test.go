@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"cogpass/cognito/policy"
 	"cogpass/emulator"
-	"cogpass/job/policy"
 )
 
 // TestPasswordSymbols: --password-symbols restricts the generated

@@ -13,10 +13,10 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito"
+	"cogpass/cognito/quota"
 	"cogpass/job"
-	"cogpass/job/pacing"
-	"cogpass/job/quota"
-	"cogpass/job/retry"
+	"cogpass/pacing"
 	"cogpass/report"
 )
 
@@ -53,7 +53,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	read := quota.DefaultRPS[quota.UserRead] * quota.DefaultShare
 	fs.Float64Var(&f.readRate, "read-rate", read, fmt.Sprintf("ceiling on AdminGetUser look-ups per second; the default is %.0f%% of the UserRead quota's default %.0f/s", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent look-ups (default: chosen from the rate)")
-	fs.IntVar(&f.maxAttempts, "max-attempts", retry.DefaultBackoff.MaxAttempts, "attempts per look-up before a throttled or faulted one is reported as an error")
+	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per look-up before a throttled or faulted one is reported as an error")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Command:     job.Command(rec.Command),
 		ReadRate:    f.readRate,
 		Concurrency: f.concurrency,
-		Backoff:     retry.Backoff{Base: retry.DefaultBackoff.Base, Cap: retry.DefaultBackoff.Cap, MaxAttempts: f.maxAttempts},
+		Backoff:     cognito.Backoff{Base: cognito.DefaultBackoff.Base, Cap: cognito.DefaultBackoff.Cap, MaxAttempts: f.maxAttempts},
 	}
 	runErr := job.Verify(ctx, cfg, client, pool, rows, func(v job.VerifyResult) error {
 		counts[v.Verdict]++

@@ -1,9 +1,10 @@
-// Package retry decides what the job does with a failed call — retry it,
+// Error classes: what the job does with a failed call — retry it,
 // slow down, fail the row, or stop the job — and how long to wait before the
 // next attempt. The job owns retries: the SDK's own retryer is switched off
 // for the paced calls (its retry token bucket runs dry under sustained
 // throttling and then fails calls that would have succeeded a moment later).
-package retry
+
+package cognito
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package retry
+package cognito
 
 import (
 	"os"
@@ -122,7 +122,7 @@ func TestRetryClass(t *testing.T) {
 // TestErrorsDoc: docs/errors.md lists every code of the table with its
 // class, and no code the table does not hold.
 func TestErrorsDoc(t *testing.T) {
-	b, err := os.ReadFile("../../docs/errors.md")
+	b, err := os.ReadFile("../docs/errors.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
-// Package sdkhttp holds the HTTP client fix every AWS SDK client of cogpass
-// uses, the binary's and the tests'.
-package sdkhttp
+// The HTTP client fix every AWS SDK client of cogpass uses, the binary's and
+// the tests'.
+
+package cognito
 
 import (
 	"bytes"
