@@ -19,6 +19,7 @@ import (
 
 	"cogpass/cognito"
 	"cogpass/cognito/quota"
+	"cogpass/export"
 	"cogpass/input"
 	"cogpass/report"
 )
@@ -127,7 +128,7 @@ func buildSelection(filter, status string, expiredTemporary bool) (selection, er
 	return sel, nil
 }
 
-func (s selection) keep(u input.User) bool {
+func (s selection) keep(u export.User) bool {
 	if s.status != "" && !strings.EqualFold(u.Status, s.status) {
 		return false
 	}
@@ -177,7 +178,7 @@ func loadExclusions(path string) (exclusions, error) {
 // has matches case-insensitively, on the username or the email: whatever
 // the pool's case sensitivity or whether the list names users by address,
 // a listed user is left out (erring towards leaving out too many).
-func (ex exclusions) has(u input.User) bool {
+func (ex exclusions) has(u export.User) bool {
 	if len(ex) == 0 {
 		return false
 	}
@@ -193,7 +194,7 @@ func (ex exclusions) has(u input.User) bool {
 
 // userWriter writes exported users in one format.
 type userWriter interface {
-	write(input.User) error
+	write(export.User) error
 	flush() error
 }
 
@@ -214,7 +215,7 @@ func newCSVUsers(w io.Writer) (*csvUsers, error) {
 	return c, c.w.Write(exportColumns)
 }
 
-func (c *csvUsers) write(u input.User) error {
+func (c *csvUsers) write(u export.User) error {
 	// Cells from the pool are neutralised against spreadsheet formula
 	// injection; the manifest reader restores usernames (report.Restore).
 	c.rec[0], c.rec[1], c.rec[2], c.rec[3] = report.Neutralise(u.Username), report.Neutralise(u.Status), strconv.FormatBool(u.Enabled), report.Neutralise(u.Email)
@@ -248,7 +249,7 @@ func newJSONLUsers(w io.Writer) *jsonlUsers {
 	return &jsonlUsers{enc: enc}
 }
 
-func (j *jsonlUsers) write(u input.User) error {
+func (j *jsonlUsers) write(u export.User) error {
 	return j.enc.Encode(exportRecord{u.Username, u.Status, u.Enabled, u.Email, u.EmailVerified, u.PhoneNumberVerified,
 		exportTime(u.Created), exportTime(u.LastModified)})
 }
@@ -431,7 +432,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}()
 
-	st, listErr := input.ListUsers(ctx, client, input.ListOptions{
+	st, listErr := export.ListUsers(ctx, client, export.ListOptions{
 		UserPoolID: f.userPoolID,
 		Filter:     sel.serverFilter,
 		Rate:       f.rate,
@@ -439,8 +440,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		OnRateChange: func(old, new float64) {
 			log.Info("rate change", "operation", "ListUsers", "from", round1(old), "to", round1(new))
 		},
-		OnPage: func(st input.ListStats) { pages.Store(int64(st.Pages)) },
-	}, func(u input.User) error {
+		OnPage: func(st export.ListStats) { pages.Store(int64(st.Pages)) },
+	}, func(u export.User) error {
 		listed.Add(1)
 		if !sel.keep(u) {
 			return nil
@@ -453,7 +454,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("write %s: %w", out.name(), err)
 		}
 		if written.Add(1) == f.limit {
-			return input.StopListing
+			return export.StopListing
 		}
 		return nil
 	})
@@ -486,7 +487,7 @@ func exportFailed(ctx context.Context, err error, out *exportOutput, sel selecti
 	if out.partial != "" {
 		incomplete = fmt.Sprintf("the %d users written so far are in %s, which is incomplete; %s was not written", written, out.partial, out.path)
 	}
-	var le *input.ListError
+	var le *export.ListError
 	if !errors.As(err, &le) {
 		return &exitError{code: exitStoppedEarly, err: fmt.Errorf("%w\n%s", err, incomplete)}
 	}

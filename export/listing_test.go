@@ -1,4 +1,4 @@
-package input_test
+package export_test
 
 import (
 	"context"
@@ -20,11 +20,11 @@ import (
 
 	"cogpass/cognito"
 	"cogpass/emulator"
-	"cogpass/input"
+	"cogpass/export"
 )
 
 // fast keeps retries and pacing out of the tests' time.
-var fast = input.ListOptions{UserPoolID: "us-east-1_List", Rate: 1e6,
+var fast = export.ListOptions{UserPoolID: "us-east-1_List", Rate: 1e6,
 	Backoff: cognito.Backoff{Base: time.Microsecond, Cap: time.Millisecond, MaxAttempts: 4}}
 
 func apiError(code string, fault smithy.ErrorFault) error {
@@ -63,10 +63,10 @@ func (f *fakePool) ListUsers(ctx context.Context, in *cip.ListUsersInput, _ ...f
 	return out, nil
 }
 
-func collect(t *testing.T, api input.UserLister, opts input.ListOptions) ([]input.User, input.ListStats, error) {
+func collect(t *testing.T, api export.UserLister, opts export.ListOptions) ([]export.User, export.ListStats, error) {
 	t.Helper()
-	var users []input.User
-	st, err := input.ListUsers(t.Context(), api, opts, func(u input.User) error {
+	var users []export.User
+	st, err := export.ListUsers(t.Context(), api, opts, func(u export.User) error {
 		users = append(users, u)
 		return nil
 	})
@@ -116,7 +116,7 @@ func TestListUsersAgainstTheEmulator(t *testing.T) {
 			t.Fatalf("user %d is %s, want %s (creation order)", i, u.Username, want)
 		}
 	}
-	want := []input.User{
+	want := []export.User{
 		{Username: "user0000", Status: "CONFIRMED", Enabled: true, Email: "user0000@example.com", EmailVerified: true, Created: created, LastModified: modified},
 		{Username: "user0001", Status: "FORCE_CHANGE_PASSWORD", Enabled: true, Email: "user0001@example.com", Created: created, LastModified: modified},
 		{Username: "user0002", Status: "CONFIRMED", Enabled: false, Email: "user0002@example.com", EmailVerified: true, Created: created, LastModified: modified},
@@ -139,7 +139,7 @@ func TestListUsersAgainstTheEmulator(t *testing.T) {
 
 	opts.Filter = `nonsense`
 	_, _, err = collect(t, api, opts)
-	var le *input.ListError
+	var le *export.ListError
 	if !errors.As(err, &le) || le.Page != 1 || le.Code != "InvalidParameterException" || le.Class != cognito.Permanent {
 		t.Errorf("bad filter: %v", err)
 	}
@@ -223,7 +223,7 @@ func TestListUsers(t *testing.T) {
 				}
 				return
 			}
-			var le *input.ListError
+			var le *export.ListError
 			if !errors.As(err, &le) {
 				t.Fatalf("err %v, want a *ListError", err)
 			}
@@ -248,14 +248,14 @@ func TestListUsersStats(t *testing.T) {
 		}
 		return nil
 	}
-	var pages []input.ListStats
+	var pages []export.ListStats
 	opts := fast
-	opts.OnPage = func(st input.ListStats) { pages = append(pages, st) }
-	st, err := input.ListUsers(t.Context(), &fakePool{n: 150, fail: throttleFirst}, opts, func(input.User) error { return nil })
+	opts.OnPage = func(st export.ListStats) { pages = append(pages, st) }
+	st, err := export.ListUsers(t.Context(), &fakePool{n: 150, fail: throttleFirst}, opts, func(export.User) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := input.ListStats{Pages: 3, Users: 150, Calls: 5, Throttled: 1, Retried: 1}
+	want := export.ListStats{Pages: 3, Users: 150, Calls: 5, Throttled: 1, Retried: 1}
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
@@ -267,10 +267,10 @@ func TestListUsersStats(t *testing.T) {
 func TestListUsersStopsEarly(t *testing.T) {
 	api := &fakePool{n: 1000}
 	n := 0
-	st, err := input.ListUsers(t.Context(), api, fast, func(input.User) error {
+	st, err := export.ListUsers(t.Context(), api, fast, func(export.User) error {
 		n++
 		if n == 70 {
-			return input.StopListing
+			return export.StopListing
 		}
 		return nil
 	})
@@ -279,18 +279,18 @@ func TestListUsersStopsEarly(t *testing.T) {
 	}
 
 	boom := errors.New("disk full")
-	_, err = input.ListUsers(t.Context(), &fakePool{n: 10}, fast, func(input.User) error { return boom })
+	_, err = export.ListUsers(t.Context(), &fakePool{n: 10}, fast, func(export.User) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Errorf("callback error: %v", err)
 	}
 }
 
 func TestListUsersRefusesAPaginationLoop(t *testing.T) {
-	loop := input.ListFunc(func(context.Context, *cip.ListUsersInput, ...func(*cip.Options)) (*cip.ListUsersOutput, error) {
+	loop := export.ListFunc(func(context.Context, *cip.ListUsersInput, ...func(*cip.Options)) (*cip.ListUsersOutput, error) {
 		return &cip.ListUsersOutput{Users: []types.UserType{{Username: aws.String("a")}}, PaginationToken: aws.String("same")}, nil
 	})
 	_, st, err := collect(t, loop, fast)
-	var le *input.ListError
+	var le *export.ListError
 	if !errors.As(err, &le) || le.Code != "PaginationLoop" || st.Calls != 2 {
 		t.Errorf("err %v after %d calls", err, st.Calls)
 	}
@@ -300,13 +300,13 @@ func TestListUsersCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	api := &fakePool{n: 1000}
 	n := 0
-	_, err := input.ListUsers(ctx, api, fast, func(input.User) error {
+	_, err := export.ListUsers(ctx, api, fast, func(export.User) error {
 		if n++; n == 60 {
 			cancel()
 		}
 		return nil
 	})
-	var le *input.ListError
+	var le *export.ListError
 	if !errors.As(err, &le) || le.Code != cognito.CodeCanceled || le.Page != 2 || le.Users != 60 {
 		t.Errorf("err %v", err)
 	}
@@ -319,7 +319,7 @@ func TestListUsersRetriedCountsResends(t *testing.T) {
 		opts := fast
 		opts.Backoff.MaxAttempts = attempts
 		fail := func(int, int) error { return apiError("InternalErrorException", smithy.FaultServer) }
-		st, err := input.ListUsers(t.Context(), &fakePool{n: 10, fail: fail}, opts, func(input.User) error { return nil })
+		st, err := export.ListUsers(t.Context(), &fakePool{n: 10, fail: fail}, opts, func(export.User) error { return nil })
 		if err == nil {
 			t.Fatal("no error")
 		}
