@@ -1,8 +1,11 @@
 // Error classes: what the job does with a failed call — retry it,
 // slow down, fail the row, or stop the job — and how long to wait before the
-// next attempt. The job owns retries: the SDK's own retryer is switched off
-// for the paced calls (its retry token bucket runs dry under sustained
-// throttling and then fails calls that would have succeeded a moment later).
+// next attempt. The job owns retries: the SDK's own retryer is switched off,
+// because every attempt must pass the pacer of its quota category (one
+// ceiling shared by every call of the job) and because Cognito's codes need
+// classes of their own (the SDK retries LimitExceededException as a
+// throttle; in Cognito it is a cap no backoff lifts). See the README's
+// "Pacing and retries".
 
 package cognito
 
