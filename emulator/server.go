@@ -10,6 +10,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -224,6 +225,58 @@ func FormatStats(w io.Writer, stats map[string]OpStats) error {
 		}
 	}
 	return nil
+}
+
+// operations maps an X-Amz-Target operation name to its handler. Every
+// handler decodes its own request and returns a response to encode as JSON,
+// or an *apiError.
+var operations = map[string]func(*Server, []byte) (any, error){
+	"CreateUserPool":              (*Server).opCreateUserPool,
+	"DescribeUserPool":            (*Server).opDescribeUserPool,
+	"CreateUserPoolClient":        (*Server).opCreateUserPoolClient,
+	"AdminCreateUser":             (*Server).opAdminCreateUser,
+	"AdminGetUser":                (*Server).opAdminGetUser,
+	"ListUsers":                   (*Server).opListUsers,
+	"AdminSetUserPassword":        (*Server).opAdminSetUserPassword,
+	"AdminResetUserPassword":      (*Server).opAdminResetUserPassword,
+	"ChangePassword":              (*Server).opChangePassword,
+	"AdminInitiateAuth":           (*Server).opAdminInitiateAuth,
+	"InitiateAuth":                (*Server).opInitiateAuth,
+	"RespondToAuthChallenge":      (*Server).opRespondToAuthChallenge,
+	"AdminRespondToAuthChallenge": (*Server).opAdminRespondToAuthChallenge,
+	"AdminDisableUser":            (*Server).opAdminDisableUser,
+	"AdminEnableUser":             (*Server).opAdminEnableUser,
+	"AdminUserGlobalSignOut":      (*Server).opAdminUserGlobalSignOut,
+}
+
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf("SerializationException", "field %s: cannot read a JSON %s as %s", te.Field, te.Value, te.Type)
+		}
+		return errorf("SerializationException", "malformed JSON request: %v", err)
+	}
+	return nil
+}
+
+// Validation errors, worded as Cognito words them.
+
+func notNull(field string) *apiError {
+	return errorf("InvalidParameterException", "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+}
+
+func invalidValue(field, value, constraint string) *apiError {
+	return errorf("InvalidParameterException", "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, field, constraint)
+}
+
+// invalidSecret is a validation error that, like Cognito's, does not echo
+// the value: it is a password.
+func invalidSecret(field, constraint string) *apiError {
+	return errorf("InvalidParameterException", "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", field, constraint)
 }
 
 // apiError is an error response in Cognito's shape.
