@@ -3,8 +3,10 @@ package emulator_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"cogpass/cognito"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -98,4 +101,36 @@ func errCode(err error) string {
 		return err.Error()
 	}
 	return ""
+}
+
+func rawCall(t *testing.T, url, op, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url+"/", strings.NewReader(body))
+	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+op)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return string(raw)
+}
+
+func startEnv(t *testing.T, srv *emulator.Server) *env {
+	t.Helper()
+	if _, err := srv.CreateClient(emulator.ClientConfig{PoolID: poolID, ID: clientID}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{srv: srv, ctx: t.Context()}
+	hs := newHTTPServer(t, srv)
+	e.url, e.api = hs, newClient(hs)
+	return e
+}
+
+func adminAuth(user, pw string) *cip.AdminInitiateAuthInput {
+	return &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(poolID), ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": user, "PASSWORD": pw},
+	}
 }
