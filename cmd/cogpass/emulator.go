@@ -26,119 +26,146 @@ import (
 // calls in flight.
 const emulatorShutdownTimeout = 5 * time.Second
 
-// runEmulator runs `cogpass emulator`: a local Cognito user pools endpoint
-// with one pool, one app client and seeded users, until ctx is cancelled
-// (SIGINT/SIGTERM). It prints exactly one line to stdout, "listening on
-// http://ADDR", once it accepts connections; everything else goes to stderr.
-func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:9229", "`address` to listen on (host:port; port 0 picks a free port)")
-	poolID := fs.String("pool-id", "us-east-1_Demo", "`ID` of the user pool to create")
-	clientID := fs.String("client-id", "democlient", "`ID` of the app client to create (password sign-in flows allowed)")
-	seedUsers := fs.Int("seed-users", 0, "create `N` users user000001... (CONFIRMED, verified email <username>@example.com)")
-	seedManifest := fs.String("seed-manifest", "", "create one user per username in this CSV or JSONL `file` instead of --seed-users")
-	seedPassword := fs.String("seed-password", "", "permanent `password` for every seeded user (default: none, users cannot sign in until one is set)")
-	quotaSpec := fs.String("quota", "default", "request rates: default, off, or `CATEGORY=RPS[,...]` (categories: "+strings.Join(quota.CategoryNames(), ", ")+")")
-	latency := fs.Duration("latency", 0, "`duration` added to every call")
-	jitter := fs.Duration("latency-jitter", 0, "spread the latency uniformly by +- this `duration`")
-	faultRate := fs.Float64("fault-rate", 0, "`fraction` of calls (0..1) that fail at random with InternalErrorException")
-	caseSensitive := fs.Bool("case-sensitive", false, "make usernames case-sensitive (Cognito's console default, and ours, is case-insensitive)")
-	historySize := fs.Int("password-history", 0, "password history size of the pool (0..24; 0 = off)")
-	usernameAttrs := fs.String("username-attributes", "", "sign users in by `ATTR[,ATTR]` (email, phone_number): seeded names become e-mail addresses, usernames generated UUIDs")
-	aliasAttrs := fs.String("alias-attributes", "", "`ATTR[,ATTR...]` (email, phone_number, preferred_username) that find a user like its username once verified")
-	recovery := fs.String("account-recovery", "", "the pool's AccountRecoverySetting, `MECHANISM[,MECHANISM]` in priority order: verified_email, verified_phone_number, or admin_only (default verified_email,verified_phone_number)")
-	seed := fs.Int64("seed", 0, "random `seed` for jitter, faults and generated IDs (0 = random)")
-	emailCap := fs.Int("email-daily-cap", emulator.CognitoDefaultEmailDailyCap, "`N` e-mails (reset codes, invitations) a UTC day from pools with the COGNITO_DEFAULT sender before LimitExceededException (Cognito's default sender: 50; 0 = no cap)")
-	lambdaFault := fs.String("lambda-fault", "", "make the custom message trigger of resets and invitations fail: `CODE[:RATE]`, CODE one of UnexpectedLambdaException, InvalidLambdaResponseException, UserLambdaValidationException, RATE a fraction (default 1)")
-	afterApply := fs.String("fault-after-apply", "", "apply a fraction of successful writes, then lose the answer: `RATE[:KIND,...]`, KIND 500 (HTTP 500), drop (connection closed) or truncated (HTTP 200, body cut short); default: a seeded choice among all three")
+// emulatorFlags are the emulator's flags: its pool, its users and the
+// faults it injects.
+type emulatorFlags struct {
+	listen             string
+	poolID             string
+	clientID           string
+	seedUsers          int
+	seedManifest       string
+	seedPassword       string
+	quota              string
+	latency            time.Duration
+	latencyJitter      time.Duration
+	faultRate          float64
+	caseSensitive      bool
+	passwordHistory    int
+	usernameAttributes string
+	aliasAttributes    string
+	accountRecovery    string
+	seed               int64
+	emailDailyCap      int
+	lambdaFault        string
+	faultAfterApply    string
+}
+
+const emulatorExample = `cogpass emulator --listen 127.0.0.1:9229 --seed-users 1000 --quota UserAccountRecovery=30 --latency 60ms --latency-jitter 20ms`
+
+// flagSet is the emulator's FlagSet, bound to o. Its help is the others'
+// (newFlagSet) with a paragraph on what the emulator is for.
+func (o *emulatorFlags) flagSet(stderr io.Writer) *flag.FlagSet {
+	fs := newFlagSet("emulator", emulatorExample, stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:9229", "`address` to listen on (host:port; port 0 picks a free port)")
+	fs.StringVar(&o.poolID, "pool-id", "us-east-1_Demo", "`ID` of the user pool to create")
+	fs.StringVar(&o.clientID, "client-id", "democlient", "`ID` of the app client to create (password sign-in flows allowed)")
+	fs.IntVar(&o.seedUsers, "seed-users", 0, "create `N` users user000001... (CONFIRMED, verified email <username>@example.com)")
+	fs.StringVar(&o.seedManifest, "seed-manifest", "", "create one user per username in this CSV or JSONL `file` instead of --seed-users")
+	fs.StringVar(&o.seedPassword, "seed-password", "", "permanent `password` for every seeded user (default: none, users cannot sign in until one is set)")
+	fs.StringVar(&o.quota, "quota", "default", "request rates: default, off, or `CATEGORY=RPS[,...]` (categories: "+strings.Join(quota.CategoryNames(), ", ")+")")
+	fs.DurationVar(&o.latency, "latency", 0, "`duration` added to every call")
+	fs.DurationVar(&o.latencyJitter, "latency-jitter", 0, "spread the latency uniformly by +- this `duration`")
+	fs.Float64Var(&o.faultRate, "fault-rate", 0, "`fraction` of calls (0..1) that fail at random with InternalErrorException")
+	fs.BoolVar(&o.caseSensitive, "case-sensitive", false, "make usernames case-sensitive (Cognito's console default, and ours, is case-insensitive)")
+	fs.IntVar(&o.passwordHistory, "password-history", 0, "password history size of the pool (0..24; 0 = off)")
+	fs.StringVar(&o.usernameAttributes, "username-attributes", "", "sign users in by `ATTR[,ATTR]` (email, phone_number): seeded names become e-mail addresses, usernames generated UUIDs")
+	fs.StringVar(&o.aliasAttributes, "alias-attributes", "", "`ATTR[,ATTR...]` (email, phone_number, preferred_username) that find a user like its username once verified")
+	fs.StringVar(&o.accountRecovery, "account-recovery", "", "the pool's AccountRecoverySetting, `MECHANISM[,MECHANISM]` in priority order: verified_email, verified_phone_number, or admin_only (default verified_email,verified_phone_number)")
+	fs.Int64Var(&o.seed, "seed", 0, "random `seed` for jitter, faults and generated IDs (0 = random)")
+	fs.IntVar(&o.emailDailyCap, "email-daily-cap", emulator.CognitoDefaultEmailDailyCap, "`N` e-mails (reset codes, invitations) a UTC day from pools with the COGNITO_DEFAULT sender before LimitExceededException (Cognito's default sender: 50; 0 = no cap)")
+	fs.StringVar(&o.lambdaFault, "lambda-fault", "", "make the custom message trigger of resets and invitations fail: `CODE[:RATE]`, CODE one of UnexpectedLambdaException, InvalidLambdaResponseException, UserLambdaValidationException, RATE a fraction (default 1)")
+	fs.StringVar(&o.faultAfterApply, "fault-after-apply", "", "apply a fraction of successful writes, then lose the answer: `RATE[:KIND,...]`, KIND 500 (HTTP 500), drop (connection closed) or truncated (HTTP 200, body cut short); default: a seeded choice among all three")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: cogpass emulator [flags]
+		fmt.Fprintf(fs.Output(), `Usage: cogpass emulator [flags]
 
 Runs a local, in-memory Amazon Cognito user pools endpoint (AWS JSON 1.1) for
 demos, tests and rehearsals. Point cogpass or the AWS CLI at it with
 --endpoint-url. Example:
 
-  cogpass emulator --listen 127.0.0.1:9229 --seed-users 1000 --quota UserAccountRecovery=30 --latency 60ms --latency-jitter 20ms
-
+%s
 Flags:
-`)
+`, indent(emulatorExample))
 		fs.PrintDefaults()
 	}
-	if err := parseQuietly(fs, args); err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("emulator: unexpected argument %q", fs.Arg(0))
-	}
-	if err := checkNumbers(fs); err != nil {
+	return fs
+}
+
+// runEmulator runs `cogpass emulator`: a local Cognito user pools endpoint
+// with one pool, one app client and seeded users, until ctx is cancelled
+// (SIGINT/SIGTERM). It prints exactly one line to stdout, "listening on
+// http://ADDR", once it accepts connections; everything else but its help
+// (on stdout, as every command's) goes to stderr.
+func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o emulatorFlags
+	fs := o.flagSet(stderr)
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	switch {
-	case *seedUsers < 0:
-		return fmt.Errorf("emulator: --seed-users %d: want 0 or more", *seedUsers)
-	case *seedUsers > 0 && *seedManifest != "":
+	case o.seedUsers < 0:
+		return fmt.Errorf("emulator: --seed-users %d: want 0 or more", o.seedUsers)
+	case o.seedUsers > 0 && o.seedManifest != "":
 		return errors.New("emulator: give --seed-users or --seed-manifest, not both")
-	case !(*faultRate >= 0 && *faultRate <= 1):
-		return fmt.Errorf("emulator: --fault-rate %v: want a fraction between 0 and 1", *faultRate)
-	case *latency < 0 || *jitter < 0:
+	case !(o.faultRate >= 0 && o.faultRate <= 1):
+		return fmt.Errorf("emulator: --fault-rate %v: want a fraction between 0 and 1", o.faultRate)
+	case o.latency < 0 || o.latencyJitter < 0:
 		return errors.New("emulator: --latency and --latency-jitter must not be negative")
-	case *emailCap < 0:
-		return fmt.Errorf("emulator: --email-daily-cap %d: want 0 (no cap) or more", *emailCap)
+	case o.emailDailyCap < 0:
+		return fmt.Errorf("emulator: --email-daily-cap %d: want 0 (no cap) or more", o.emailDailyCap)
 	}
 	var lf emulator.LambdaFault
-	if *lambdaFault != "" {
-		f, err := emulator.ParseLambdaFault(*lambdaFault)
+	if o.lambdaFault != "" {
+		f, err := emulator.ParseLambdaFault(o.lambdaFault)
 		if err != nil {
 			return fmt.Errorf("emulator: --lambda-fault: %w", err)
 		}
 		lf = f
 	}
 	var af emulator.AfterApplyFault
-	if *afterApply != "" {
-		f, err := emulator.ParseAfterApplyFault(*afterApply)
+	if o.faultAfterApply != "" {
+		f, err := emulator.ParseAfterApplyFault(o.faultAfterApply)
 		if err != nil {
 			return fmt.Errorf("emulator: --fault-after-apply: %w", err)
 		}
 		af = f
 	}
-	rates, err := quota.ParseSpec(*quotaSpec)
+	rates, err := quota.ParseSpec(o.quota)
 	if err != nil {
 		return fmt.Errorf("emulator: --quota: %w", err)
 	}
 	pol := policy.Default()
-	pol.PasswordHistorySize = *historySize
-	if *seedPassword != "" {
-		if err := policy.CheckField(*seedPassword); err != nil {
+	pol.PasswordHistorySize = o.passwordHistory
+	if o.seedPassword != "" {
+		if err := policy.CheckField(o.seedPassword); err != nil {
 			return fmt.Errorf("emulator: --seed-password: %w", err)
 		}
-		if err := pol.Check(*seedPassword); err != nil {
+		if err := pol.Check(o.seedPassword); err != nil {
 			return fmt.Errorf("emulator: --seed-password: %w", err)
 		}
 	}
 
-	srv := emulator.New(emulator.Options{Quota: rates, Latency: *latency, LatencyJitter: *jitter, FaultRate: *faultRate, Seed: *seed,
-		EmailDailyCap: *emailCap, LambdaFault: lf, FaultAfterApply: af})
-	if err := srv.CreatePool(emulator.PoolConfig{ID: *poolID, Name: "cogpass-demo", Policy: pol, CaseSensitive: *caseSensitive,
-		UsernameAttributes: splitList(*usernameAttrs), AliasAttributes: splitList(*aliasAttrs), AccountRecovery: splitList(*recovery)}); err != nil {
+	srv := emulator.New(emulator.Options{Quota: rates, Latency: o.latency, LatencyJitter: o.latencyJitter, FaultRate: o.faultRate, Seed: o.seed,
+		EmailDailyCap: o.emailDailyCap, LambdaFault: lf, FaultAfterApply: af})
+	if err := srv.CreatePool(emulator.PoolConfig{ID: o.poolID, Name: "cogpass-demo", Policy: pol, CaseSensitive: o.caseSensitive,
+		UsernameAttributes: splitList(o.usernameAttributes), AliasAttributes: splitList(o.aliasAttributes), AccountRecovery: splitList(o.accountRecovery)}); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	if _, err := srv.CreateClient(emulator.ClientConfig{PoolID: *poolID, ID: *clientID, Name: "cogpass-demo"}); err != nil {
+	if _, err := srv.CreateClient(emulator.ClientConfig{PoolID: o.poolID, ID: o.clientID, Name: "cogpass-demo"}); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	seeded := *seedUsers
+	seeded := o.seedUsers
 	switch {
-	case *seedManifest != "":
-		if seeded, err = seedFromManifest(srv, *poolID, *seedManifest, *seedPassword, stderr); err != nil {
+	case o.seedManifest != "":
+		if seeded, err = seedFromManifest(srv, o.poolID, o.seedManifest, o.seedPassword, stderr); err != nil {
 			return fmt.Errorf("emulator: %w", err)
 		}
 	case seeded > 0:
-		if err := srv.SeedUsersWithPassword(*poolID, seeded, *seedPassword); err != nil {
+		if err := srv.SeedUsersWithPassword(o.poolID, seeded, o.seedPassword); err != nil {
 			return fmt.Errorf("emulator: %w", err)
 		}
 	}
 
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
@@ -146,7 +173,7 @@ Flags:
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	fmt.Fprintf(stderr, "emulator: pool %s, client %s, %d users, quota %s\n", *poolID, *clientID, seeded, describeRates(rates))
+	fmt.Fprintf(stderr, "emulator: pool %s, client %s, %d users, quota %s\n", o.poolID, o.clientID, seeded, describeRates(rates))
 	if _, err := fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr()); err != nil {
 		_ = hs.Close()
 		return fmt.Errorf("emulator: %w", err)

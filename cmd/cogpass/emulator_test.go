@@ -243,7 +243,7 @@ func TestEmulatorFlagErrors(t *testing.T) {
 		{[]string{"--seed-manifest", "/nonexistent/users.csv"}, "seed manifest"},
 		{[]string{"--pool-id", "nounderscore"}, "pool ID"},
 		{[]string{"--listen", "127.0.0.1:0", "extra"}, "unexpected argument"},
-		{[]string{"--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"--no-such-flag"}, "unknown flag --no-such-flag"},
 		{[]string{"--fault-rate", "NaN"}, "--fault-rate"},
 		{[]string{"--email-daily-cap", "-1"}, "--email-daily-cap"},
 		{[]string{"--lambda-fault", "NotAuthorizedException"}, "--lambda-fault"},

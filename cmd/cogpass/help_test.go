@@ -126,3 +126,17 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("stderr: %s", stderr)
 	}
 }
+
+// TestHelpOnStdout: every command's --help, -h and -help go to stdout and
+// nothing to stderr, the emulator's too (its own usage code printed it on
+// stderr).
+func TestHelpOnStdout(t *testing.T) {
+	for name := range commands {
+		for _, h := range []string{"--help", "-h", "-help"} {
+			stdout, stderr, code := runHelp(t, name, h)
+			if code != exitOK || stderr != "" || !strings.HasPrefix(stdout, "Usage: cogpass ") {
+				t.Errorf("%s %s: exit %d, stderr starts %.60q, stdout starts %.40q; want 0, no stderr and the help on stdout", name, h, code, stderr, stdout)
+			}
+		}
+	}
+}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -110,25 +107,4 @@ func (r numberRange) describe(dur bool) string {
 func checkMaxFailures(s string) error {
 	_, err := parseMaxFailures(s, 1)
 	return err
-}
-
-// parseQuietly parses args without the flag package printing anything: a
-// bad value is one line, returned, with the flag named as --NAME, instead of
-// the error followed by the whole usage.
-func parseQuietly(fs *flag.FlagSet, args []string) error {
-	out, usage := fs.Output(), fs.Usage
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.SetOutput(out)
-	fs.Usage = usage
-	if errors.Is(err, flag.ErrHelp) && usage != nil {
-		usage()
-	}
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	msg := strings.Replace(err.Error(), "flag -", "flag --", 1)
-	msg = strings.Replace(msg, "defined: -", "defined: --", 1)
-	return errors.New(msg)
 }

@@ -25,6 +25,10 @@ func TestMisspellingsSuggest(t *testing.T) {
 		{[]string{"set", "--dryrun"}, `cogpass: set: unknown flag --dryrun: did you mean --dry-run?`},
 		{[]string{"set", "--rate", "fast"}, `cogpass: set: --rate "fast": want a number`},
 		{[]string{"set", "--manifest"}, `cogpass: set: flag --manifest needs a value`},
+		// The emulator parses as the others do (it printed the flag
+		// package's "flag provided but not defined", without a suggestion).
+		{[]string{"emulator", "--seed-user", "3"}, `cogpass: emulator: unknown flag --seed-user: did you mean --seed-users?`},
+		{[]string{"emulator", "--fault-rate", "often"}, `cogpass: emulator: --fault-rate "often": want a number`},
 		{[]string{"export", "--user-pool-id", "us-east-1_X", "--status", "CONFIMRED"}, `cogpass: export: --status "CONFIMRED": did you mean CONFIRMED? (want one of`},
 		{[]string{"export", "--user-pool-id", "us-east-1_X", "--status", "force_change"}, `cogpass: export: --status "force_change": did you mean FORCE_CHANGE_PASSWORD?`},
 	} {
