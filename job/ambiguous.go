@@ -1,10 +1,8 @@
 package job
 
 import (
-	"context"
 	"errors"
 
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -16,31 +14,9 @@ import (
 // request went out (a timeout, a connection reset or EOF, an HTTP 5xx, an
 // HTTP 200 whose body is cut or unreadable) is ambiguous: Cognito may have
 // applied it. The row is retried with the same password, and a later answer
-// that only makes sense if the write was applied settles it:
-//
-//   - set: PasswordHistoryPolicyViolationException for the same password.
-//     A generated password is random, so it is in the user's history only
-//     because the earlier attempt set it. (A supplied password the user had
-//     before would give the same answer; cogpass cannot tell the two apart
-//     and takes the row as applied.)
-//   - change: NotAuthorizedException (the previous password no longer
-//     works). That alone proves nothing (a revoked token, a password
-//     someone else changed), so cogpass asks Cognito: ChangePassword with
-//     the proposed password as both previous and proposed. Success, or
-//     PasswordHistoryPolicyViolationException (the pool keeps a history and
-//     the proposed password is its latest entry), means the proposed
-//     password is the user's: the row succeeded. NotAuthorizedException
-//     again means it is not: the row failed.
-//   - reset: no answer settles it and none needs to. A retried
-//     AdminResetUserPassword of a user the lost attempt already reset
-//     (RESET_REQUIRED) succeeds and sends a new code, which replaces the
-//     first; the user is in the same state either way.
-//
-// Cognito's API reference: ChangePassword and AdminSetUserPassword list
-// PasswordHistoryPolicyViolationException, "The message returned when a
-// user's new password matches a previous password and doesn't comply with
-// the password-history policy", and ChangePassword's NotAuthorizedException
-// covers an incorrect previous password.
+// that only makes sense if the write was applied settles it. Which answer
+// does is the operation's (the settle method of set.go, reset.go and
+// change.go).
 
 // pendingWriter is a secrets writer that can also record a password before
 // the call that sets it, and that the call refused it (*report.Secrets).
@@ -93,36 +69,11 @@ const (
 // settle decides a failed write whose earlier attempt, or an earlier run,
 // may have been applied (maybe). A settling call's attempts are added to
 // res.
-func (r *runner) settle(row input.Row, res *callResult, password string, maybe bool) settlement {
+func (r *runner) settle(w *write, res *callResult, maybe bool) settlement {
 	if !maybe {
 		return settleRefused
 	}
-	switch {
-	case r.cfg.Command == Set && res.code == "PasswordHistoryPolicyViolationException":
-		return settleApplied
-	case r.cfg.Command == Change && res.code == "NotAuthorizedException":
-		check := r.call(r.write, row.Line, func(ctx context.Context) error {
-			_, err := r.api.ChangePassword(ctx, &cip.ChangePasswordInput{
-				AccessToken:      &row.AccessToken,
-				PreviousPassword: &password,
-				ProposedPassword: &password,
-			})
-			return err
-		})
-		res.attempts += check.attempts
-		res.busy += check.busy
-		switch {
-		case errors.Is(check.err, errStopped):
-			return settleStopped
-		case check.err == nil || check.code == "PasswordHistoryPolicyViolationException":
-			return settleApplied
-		case check.code == "NotAuthorizedException":
-			res.message = "neither the previous nor the proposed password is accepted: " + res.message
-			return settleRefused
-		}
-		return settleUnknown
-	}
-	return settleUnknown
+	return r.op.settle(r, w, res)
 }
 
 // classify is cognito.Classify for the job's calls. The HTTP client's own

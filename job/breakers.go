@@ -43,7 +43,7 @@ func (r *runner) writeAnswered(line int, code string) {
 	if s.n == poolLevelStop {
 		r.stop(&Fatal{Line: line, Code: code, Err: fmt.Errorf(
 			"%d rows in a row failed with %s: the pool's Lambda trigger (the custom message or custom sender trigger %s runs) is failing, not the rows; fix the trigger (its CloudWatch logs say why), then resume",
-			poolLevelStop, code, r.cfg.Command.Operation())})
+			poolLevelStop, code, r.op.Operation())})
 	}
 }
 

@@ -75,16 +75,16 @@ func (s *seenSet) claim(h uint64, line int) (first int, dup bool) {
 	return 0, false
 }
 
-// caseSensitive is the case rule of a row's pool. A set or change job has
-// read the pool (prepare did); a reset job reads no pool (it needs no
-// DescribeUserPool permission), and an offline one cannot: they take the
+// caseSensitive is the case rule of a row's pool. A job that sends a
+// password (set, change) has read the pool (prepare did); a reset job reads
+// no pool (it needs no DescribeUserPool permission), and an offline one cannot: they take the
 // policy file's rule, else the API's default, case-sensitive. The look-up's
 // canonical username still finds the same user in another case.
 func (r *runner) caseSensitive(poolID string) bool {
 	if r.cfg.CaseSensitive != nil {
 		return *r.cfg.CaseSensitive
 	}
-	if r.cfg.Command == Reset || r.cfg.Offline || poolID == "" {
+	if !r.op.traits().password || r.cfg.Offline || poolID == "" {
 		return true
 	}
 	p, err := r.pools.get(poolID)

@@ -20,32 +20,16 @@ import (
 // Command is the kind of job.
 type Command string
 
-const (
-	Set    Command = "set"
-	Reset  Command = "reset"
-	Change Command = "change"
-)
+// The commands are in their operations' files: Set (set.go), Reset
+// (reset.go), Change (change.go).
 
 // Operation is the Cognito API operation the command writes with.
 func (c Command) Operation() string {
-	switch c {
-	case Set:
-		return "AdminSetUserPassword"
-	case Reset:
-		return "AdminResetUserPassword"
-	case Change:
-		return "ChangePassword"
+	if op, ok := operations[c]; ok {
+		return op.Operation()
 	}
 	return ""
 }
-
-// Actions as the report names them.
-const (
-	ActionSetTemporary = "set-temporary"
-	ActionSetPermanent = "set-permanent"
-	ActionReset        = "reset"
-	ActionChange       = "change"
-)
 
 // Codes cogpass puts in a report row's error_code when the row never reached
 // Cognito, or when the job stopped before it could be sent.
@@ -201,9 +185,8 @@ func (f *Fatal) Error() string {
 func (f *Fatal) Unwrap() error { return f.Err }
 
 func (c Config) validate() error {
-	switch c.Command {
-	case Set, Reset, Change:
-	default:
+	op, ok := operations[c.Command]
+	if !ok {
 		return fmt.Errorf("unknown command %q", c.Command)
 	}
 	if c.Rate <= 0 {
@@ -218,8 +201,9 @@ func (c Config) validate() error {
 	if c.Offline && !c.DryRun {
 		return fmt.Errorf("--offline needs --dry-run")
 	}
-	if c.Command == Change && (len(c.SkipStatus) > 0 || c.SignOut) {
-		return fmt.Errorf("change takes neither a status to skip nor a sign-out")
+	if !op.traits().admin && (len(c.SkipStatus) > 0 || c.SignOut) {
+		// An access token names the user: nothing to look up or sign out.
+		return fmt.Errorf("%s takes neither a status to skip nor a sign-out", c.Command)
 	}
 	if c.Limit < 0 {
 		return fmt.Errorf("limit must be 0 (none) or more, got %d", c.Limit)

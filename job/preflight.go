@@ -108,7 +108,7 @@ func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, erro
 			plan.Pools = make(map[string]int64)
 		}
 		plan.Pools[pool]++
-		if cfg.Command != Reset {
+		if r.op.traits().password {
 			if prep.password != "" {
 				plan.Supplied++
 			} else {

@@ -41,6 +41,7 @@ var errStopped = errors.New("job stopped")
 
 type runner struct {
 	cfg     Config
+	op      operation // the command's write
 	api     API
 	rep     ReportWriter
 	secrets SecretsWriter
@@ -93,7 +94,7 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 		return nil, err
 	}
 	defer r.close()
-	if err := r.setupIncident(api); err != nil {
+	if err := r.setupSignOut(api); err != nil {
 		return nil, err
 	}
 	r.rep, r.secrets = rep, secrets
@@ -214,6 +215,7 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 	}
 	r := &runner{
 		cfg:     cfg,
+		op:      operations[cfg.Command],
 		api:     api,
 		log:     cfg.Logger,
 		stats:   newStats(),
@@ -312,20 +314,6 @@ func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 		case <-r.jobCtx.Done():
 			return nil
 		}
-	}
-}
-
-func (r *runner) action(row input.Row) string {
-	switch r.cfg.Command {
-	case Set:
-		if r.cfg.Permanent || (row.Permanent != nil && *row.Permanent) {
-			return ActionSetPermanent
-		}
-		return ActionSetTemporary
-	case Reset:
-		return ActionReset
-	default:
-		return ActionChange
 	}
 }
 

@@ -1,0 +1,77 @@
+package job
+
+import (
+	"strings"
+	"testing"
+
+	"cogpass/cognito/quota"
+	"cogpass/input"
+)
+
+// TestOperationsTable: each command's operation names the Cognito API
+// operation it writes with (which picks its quota category and pacer), and
+// every action it reports leaves the status Cognito documents
+// (TargetStatus, which verify checks against).
+func TestOperationsTable(t *testing.T) {
+	yes := true
+	cases := []struct {
+		cmd       Command
+		operation string
+		cfg       Config
+		row       input.Row
+		action    string
+		status    string
+	}{
+		{Set, "AdminSetUserPassword", Config{}, input.Row{}, ActionSetTemporary, StatusForceChange},
+		{Set, "AdminSetUserPassword", Config{Permanent: true}, input.Row{}, ActionSetPermanent, StatusConfirmed},
+		{Set, "AdminSetUserPassword", Config{}, input.Row{Permanent: &yes}, ActionSetPermanent, StatusConfirmed},
+		{Reset, "AdminResetUserPassword", Config{}, input.Row{}, ActionReset, StatusResetRequired},
+		{Change, "ChangePassword", Config{}, input.Row{}, ActionChange, StatusConfirmed},
+	}
+	for _, c := range cases {
+		if got := c.cmd.Operation(); got != c.operation {
+			t.Errorf("%s: Operation() = %q, want %q", c.cmd, got, c.operation)
+		}
+		if _, ok := quota.Lookup(c.operation); !ok {
+			t.Errorf("%s: %s has no quota category", c.cmd, c.operation)
+		}
+		c.cfg.Command = c.cmd
+		if got := operations[c.cmd].action(&c.cfg, c.row); got != c.action {
+			t.Errorf("%s: action = %q, want %q", c.cmd, got, c.action)
+		}
+		if got := TargetStatus(c.action); got != c.status {
+			t.Errorf("TargetStatus(%q) = %q, want %q", c.action, got, c.status)
+		}
+	}
+	if _, ok := quota.Lookup(signOut{}.Operation()); !ok {
+		t.Errorf("the sign-out's %s has no quota category", signOut{}.Operation())
+	}
+	if got := Command("delete").Operation(); got != "" {
+		t.Errorf("an unknown command's operation = %q, want none", got)
+	}
+}
+
+// TestValidateRefusesWhatAnOperationCannotDo: an operation that names its
+// user by access token (change) takes neither a status to skip nor a
+// sign-out, and an unknown command is refused.
+func TestValidateRefusesWhatAnOperationCannotDo(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Command: Change, Rate: 1, SignOut: true}, "change takes neither a status to skip nor a sign-out"},
+		{Config{Command: Change, Rate: 1, SkipStatus: []string{StatusConfirmed}}, "change takes neither a status to skip nor a sign-out"},
+		{Config{Command: "delete", Rate: 1}, `unknown command "delete"`},
+	} {
+		err := c.cfg.validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: validate() = %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	for _, cmd := range []Command{Set, Reset} {
+		cfg := Config{Command: cmd, Rate: 1, SignOut: true, SkipStatus: []string{StatusResetRequired}}
+		if err := cfg.validate(); err != nil {
+			t.Errorf("%s with a sign-out and a status to skip: %v", cmd, err)
+		}
+	}
+}
