@@ -72,7 +72,7 @@ func (r *runner) perPool(poolID string, fn func(context.Context) error) func(con
 	return func(ctx context.Context) error {
 		err := fn(ctx)
 		if _, code := cognito.Classify(err); err != nil && code == codePoolNotFound {
-			r.gonePools.Store(poolID, scrub(apiMessage(err), r.rowSecrets.all()...))
+			r.gonePools.Store(poolID, scrub(cognito.ErrorMessage(err), r.rowSecrets.all()...))
 			return &poolNotFound{pool: poolID, err: err}
 		}
 		return err

@@ -7,12 +7,10 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"cogpass/cognito"
@@ -370,122 +368,65 @@ func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Contex
 }
 
 // callOp is call for an operation other than the one pacer is named for
-// (a sign-out paced with the write, on the same quota category).
+// (a sign-out paced with the write, on the same quota category). The
+// pacing, classifying and retrying are cognito.Call's; the job adds its
+// counters, the network watch, the LimitExceeded streak and the stop.
 func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn func(context.Context) error) callResult {
 	if operation == "" {
 		operation = r.operationOf(pacer)
 	}
-	var res callResult
-	for {
-		if err := pacer.Wait(r.jobCtx); err != nil {
-			res.err = errStopped
-			return res
+	c := cognito.Call{
+		Pacer:       pacer,
+		Backoff:     r.cfg.Backoff,
+		CallContext: r.callCtx,
+		Classify:    r.classify,
+		Message: func(err error) string {
+			return scrub(cognito.ErrorMessage(err), r.rowSecrets.of(line)...)
+		},
+		Attempt:   r.attempt,
+		Throttled: func() { r.stats.throttled.Add(1) },
+		Retried:   func() { r.stats.retried.Add(1) },
+	}
+	cr := c.Do(r.jobCtx, fn)
+	res := callResult{attempts: cr.Attempts, code: cr.Code, message: cr.Message, err: cr.Err, busy: cr.Busy, ambiguous: cr.Ambiguous}
+	switch {
+	case cr.Stopped:
+		res.err = errStopped
+	case cr.Err == nil:
+		if pacer == r.write {
+			// The streak is of write calls: a look-up that succeeds
+			// says nothing of the cap the writes ran into.
+			r.limitExceeded.Store(0)
 		}
-		res.attempts++
-		r.stats.calls.Add(1)
-		t0 := time.Now()
-		watch := r.net.begin()
-		r.inFlight.Add(1)
-		err := fn(r.callCtx)
+	case cr.Class == cognito.LimitExceeded:
+		if r.limitExceeded.Add(1) >= limitExceededStop {
+			r.stop(&Fatal{Line: line, Code: cr.Code, Err: fmt.Errorf("%s %d times in a row: %s", cr.Code, limitExceededStop, cr.Message)})
+		}
+	case cr.Class == cognito.Fatal:
+		if r.jobCtx.Err() != nil || errors.Is(cr.Err, context.Canceled) {
+			res.err = errStopped
+			break
+		}
+		if errors.As(cr.Err, new(*poolNotFound)) {
+			break // one pool of several: its rows fail, the job goes on
+		}
+		r.stop(&Fatal{Line: line, Code: cr.Code, Err: &cognito.CallError{Operation: operation, Code: cr.Code, Message: cr.Message, Err: cr.Err}})
+		res.err = errStopped
+	}
+	return res
+}
+
+// attempt counts and watches one attempt of a call (cognito.Call.Attempt).
+func (r *runner) attempt() func(err error, class cognito.Class, code string, took time.Duration) {
+	r.stats.calls.Add(1)
+	watch := r.net.begin()
+	r.inFlight.Add(1)
+	return func(err error, class cognito.Class, code string, took time.Duration) {
 		r.inFlight.Add(-1)
-		took := time.Since(t0)
-		res.busy += took
 		r.stats.observe(took)
-		if err == nil {
-			r.net.end(watch, nil, false)
-			pacer.Succeeded()
-			if pacer == r.write {
-				// The streak is of write calls: a look-up that succeeds
-				// says nothing of the cap the writes ran into.
-				r.limitExceeded.Store(0)
-			}
-			res.err, res.code, res.message = nil, "", ""
-			return res
-		}
-		class, code := r.classify(err)
 		r.net.end(watch, err, class == cognito.Retryable && (code == cognito.CodeNetworkError || code == cognito.CodeTimeout))
-		res.err, res.code, res.message = err, code, scrub(apiMessage(err), r.rowSecrets.of(line)...)
-		if class == cognito.Retryable {
-			res.ambiguous = true
-		}
-		if class == cognito.Permanent || class == cognito.LimitExceeded || class == cognito.PoolLevel || code == "InternalErrorException" {
-			// Cognito answered, and the answer used quota as a success
-			// does: the pacer's measure of what gets through counts it.
-			pacer.Succeeded()
-		}
-		switch class {
-		case cognito.Throttle:
-			r.stats.throttled.Add(1)
-			pacer.Throttled()
-		case cognito.Retryable, cognito.PoolLevel:
-		case cognito.LimitExceeded:
-			if r.limitExceeded.Add(1) >= limitExceededStop {
-				r.stop(&Fatal{Line: line, Code: code, Err: fmt.Errorf("%s %d times in a row: %s", code, limitExceededStop, res.message)})
-			}
-			return res
-		case cognito.Fatal:
-			if r.jobCtx.Err() != nil || errors.Is(err, context.Canceled) {
-				res.err = errStopped
-				return res
-			}
-			if errors.As(err, new(*poolNotFound)) {
-				return res // one pool of several: its rows fail, the job goes on
-			}
-			r.stop(&Fatal{Line: line, Code: code, Err: &CallError{Operation: operation, Code: code, Message: res.message, Err: err}})
-			res.err = errStopped
-			return res
-		default:
-			return res
-		}
-		if !r.cfg.Backoff.RetryClass(class, res.attempts) {
-			if res.attempts > 1 {
-				res.message = fmt.Sprintf("gave up after %d attempts: %s", res.attempts, res.message)
-			}
-			return res
-		}
-		if class != cognito.Throttle {
-			// Counted only when the call is really sent again: with
-			// --max-attempts 1 nothing is "retried after a fault".
-			r.stats.retried.Add(1)
-		}
-		if err := cognito.Sleep(r.jobCtx, r.cfg.Backoff.Delay(res.attempts)); err != nil {
-			res.err = errStopped
-			return res
-		}
 	}
 }
-
-// apiMessage is the error's message without the SDK's request envelope.
-func apiMessage(err error) string {
-	var api interface{ ErrorMessage() string }
-	if errors.As(err, &api) && api.ErrorMessage() != "" {
-		return api.ErrorMessage()
-	}
-	var op *smithy.OperationError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err.Error()
-	}
-	return err.Error()
-}
-
-// CallError is an API call's failure in one line: the operation, the code
-// and the message, without the SDK's envelope around them.
-type CallError struct {
-	Operation, Code, Message string
-	Err                      error
-}
-
-func (e *CallError) Error() string {
-	if e.Code == cognito.CodeCredentialsError {
-		return e.Operation + ": no usable AWS credentials (the SDK looked in the environment, the shared config and credentials files, SSO and the instance role)"
-	}
-	if strings.Contains(e.Message, e.Code) {
-		return e.Operation + ": " + e.Message
-	}
-	return e.Operation + ": " + e.Code + ": " + e.Message
-}
-
-func (e *CallError) Unwrap() error { return e.Err }
 
 func (r *runner) operationOf(p *pacing.Controller) string {
 	switch p {

@@ -15,7 +15,9 @@ import (
 
 	"cogpass/cognito"
 	"cogpass/cognito/policy"
+	"cogpass/cognito/quota"
 	"cogpass/job"
+	"cogpass/pacing"
 )
 
 const policyExample = `Show the pool's password policy, the passwords cogpass would generate for it
@@ -187,32 +189,29 @@ type poolDescriber interface {
 	DescribeUserPool(context.Context, *cip.DescribeUserPoolInput, ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
 }
 
-// describePool reads the pool once, retrying throttles and faults as the
-// job does. One call needs no pacer; a failure is exit 3 with a hint.
+// describePool reads the pool once, paced, classified and retried as the
+// job's calls are (cognito.Call), on a pacer at DescribeUserPool's default
+// rate: the call shares the UserPoolRead quota with the app. A failure is
+// exit 3 with a hint.
 func describePool(ctx context.Context, api poolDescriber, id string, backoff cognito.Backoff) (*types.UserPoolType, error) {
-	for attempt := 1; ; attempt++ {
-		out, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(id)})
-		if err == nil {
-			if out.UserPool == nil {
-				return nil, &exitError{code: exitStoppedEarly, err: fmt.Errorf("describe user pool %s: the answer holds no pool", id)}
-			}
-			return out.UserPool, nil
+	op, _ := quota.Lookup("DescribeUserPool")
+	pacer := pacing.NewController(quota.DefaultRPS[op.Category]*quota.DefaultShare, pacing.Options{})
+	var out *cip.DescribeUserPoolOutput
+	res := cognito.Call{Pacer: pacer, Backoff: backoff, Message: errMessage}.Do(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(id)})
+		return err
+	})
+	switch {
+	case res.Err == nil:
+		if out.UserPool == nil {
+			return nil, &exitError{code: exitStoppedEarly, err: fmt.Errorf("describe user pool %s: the answer holds no pool", id)}
 		}
-		class, code := cognito.Classify(err)
-		if ctx.Err() != nil {
-			return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
-		}
-		if !class.Retry() || !backoff.Retry(attempt) {
-			msg := errMessage(err)
-			if attempt > 1 {
-				msg = fmt.Sprintf("gave up after %d attempts: %s", attempt, msg)
-			}
-			return nil, &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("describe user pool %s: %s: %s", id, code, msg), code)}
-		}
-		if err := cognito.Sleep(ctx, backoff.Delay(attempt)); err != nil {
-			return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
-		}
+		return out.UserPool, nil
+	case res.Stopped || ctx.Err() != nil:
+		return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
 	}
+	return nil, &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("describe user pool %s: %s: %s", id, res.Code, res.Message), res.Code)}
 }
 
 // errMessage is an API error's message without the SDK's request envelope.
