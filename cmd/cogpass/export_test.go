@@ -21,6 +21,7 @@ import (
 	"cogpass/cognito/policy"
 	"cogpass/cognito/quota"
 	"cogpass/emulator"
+	"cogpass/export"
 	"cogpass/report"
 )
 
@@ -149,7 +150,7 @@ func (e *exportEnv) want(keep func(expUser) bool) [][]string {
 }
 
 // readExport parses an export, CSV or JSON Lines, into records in
-// exportColumns' order; the header must be exportColumns.
+// export.Columns' order; the header must be export.Columns.
 func readExport(t *testing.T, text string, jsonl bool) [][]string {
 	t.Helper()
 	if !jsonl {
@@ -157,8 +158,8 @@ func readExport(t *testing.T, text string, jsonl bool) [][]string {
 		if err != nil {
 			t.Fatalf("export is not CSV: %v", err)
 		}
-		if len(recs) == 0 || !slices.Equal(recs[0], exportColumns) {
-			t.Fatalf("header %v, want %v", recs, exportColumns)
+		if len(recs) == 0 || !slices.Equal(recs[0], export.Columns) {
+			t.Fatalf("header %v, want %v", recs, export.Columns)
 		}
 		return recs[1:]
 	}
@@ -169,11 +170,11 @@ func readExport(t *testing.T, text string, jsonl bool) [][]string {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
 		}
-		if len(m) != len(exportColumns) {
-			t.Fatalf("line %q: want the keys %v", sc.Text(), exportColumns)
+		if len(m) != len(export.Columns) {
+			t.Fatalf("line %q: want the keys %v", sc.Text(), export.Columns)
 		}
-		rec := make([]string, len(exportColumns))
-		for i, c := range exportColumns {
+		rec := make([]string, len(export.Columns))
+		for i, c := range export.Columns {
 			v, ok := m[c]
 			if !ok {
 				t.Fatalf("line %q lacks %s", sc.Text(), c)
@@ -528,7 +529,7 @@ func TestExportUsageErrors(t *testing.T) {
 	}{
 		{"no pool", []string{"export", "--endpoint-url", e.url}, "--user-pool-id is required"},
 		{"unknown status", []string{"--status", "FORCE_CHANGE"}, `--status "FORCE_CHANGE": did you mean FORCE_CHANGE_PASSWORD? (want one of`},
-		{"contradiction", []string{"--expired-temporary", "--status", "CONFIRMED"}, "contradicts"},
+		{"contradiction", []string{"--expired-temporary", "--status", "CONFIRMED"}, "cogpass: --expired-temporary selects FORCE_CHANGE_PASSWORD users; --status CONFIRMED contradicts it\n"},
 		{"output exists", []string{"--output", exists}, "already exists"},
 		{"output of no known format", []string{"--output", filepath.Join(dir, "users.txt")}, "cannot tell the format"},
 		{"exclude missing", []string{"--exclude", filepath.Join(dir, "missing.csv")}, "--exclude"},
@@ -574,55 +575,6 @@ func TestExportProgressLine(t *testing.T) {
 	code, _, stderr = e.export(t, "--progress-interval", "10ms", "--quiet")
 	if code != 0 || strings.Contains(stderr, "export progress") || !strings.Contains(stderr, "users written") {
 		t.Errorf("--quiet: exit %d:\n%s", code, stderr)
-	}
-}
-
-func TestBuildSelection(t *testing.T) {
-	tests := []struct {
-		name           string
-		filter, status string
-		expired        bool
-		wantFilter     string
-		wantStatus     string
-		wantErr        string
-	}{
-		{name: "nothing: every user"},
-		{name: "status becomes the server filter", status: "CONFIRMED",
-			wantFilter: `cognito:user_status = "CONFIRMED"`, wantStatus: "CONFIRMED"},
-		{name: "status is case-insensitive and trimmed", status: " reset_required ",
-			wantFilter: `cognito:user_status = "RESET_REQUIRED"`, wantStatus: "RESET_REQUIRED"},
-		{name: "filter passes through", filter: `email ^= "alice"`, wantFilter: `email ^= "alice"`},
-		{name: "filter is trimmed", filter: `  username = "bob" `, wantFilter: `username = "bob"`},
-		{name: "filter and status: the filter goes to the server, the status is checked here",
-			filter: `status = "Disabled"`, status: "UNCONFIRMED", wantFilter: `status = "Disabled"`, wantStatus: "UNCONFIRMED"},
-		{name: "expired temporary", expired: true,
-			wantFilter: `cognito:user_status = "FORCE_CHANGE_PASSWORD"`, wantStatus: "FORCE_CHANGE_PASSWORD"},
-		{name: "expired with its own status", expired: true, status: "Force_Change_Password",
-			wantFilter: `cognito:user_status = "FORCE_CHANGE_PASSWORD"`, wantStatus: "FORCE_CHANGE_PASSWORD"},
-		{name: "expired with a filter", expired: true, filter: `email ^= "a"`,
-			wantFilter: `email ^= "a"`, wantStatus: "FORCE_CHANGE_PASSWORD"},
-		{name: "expired with another status", expired: true, status: "CONFIRMED", wantErr: "contradicts"},
-		{name: "unknown status", status: "FORCE", wantErr: "want one of"},
-		{name: "status with a quote", status: `CONFIRMED" or "`, wantErr: "want one of"},
-		{name: "every Cognito status is accepted", status: "external_provider",
-			wantFilter: `cognito:user_status = "EXTERNAL_PROVIDER"`, wantStatus: "EXTERNAL_PROVIDER"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sel, err := buildSelection(tt.filter, tt.status, tt.expired)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitCode(err, io.Discard) != exitUsage {
-					t.Errorf("err %v, want a usage error with %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sel.serverFilter != tt.wantFilter || sel.status != tt.wantStatus {
-				t.Errorf("filter %q status %q, want %q %q", sel.serverFilter, sel.status, tt.wantFilter, tt.wantStatus)
-			}
-		})
 	}
 }
 
