@@ -174,42 +174,36 @@ func ListUsers(ctx context.Context, api UserLister, opts ListOptions, fn func(Us
 	}
 }
 
-// listPage reads one page, with the job's retry rules.
+// listPage reads one page with cognito.Call, the job's own rules: every
+// attempt waits for the pacer, throttles and transient faults are retried
+// with backoff, anything else ends the listing. ListUsers answers only
+// InternalErrorException, InvalidParameterException,
+// NotAuthorizedException, ResourceNotFoundException and
+// TooManyRequestsException (the API reference's errors, as the SDK's
+// ListUsersError enumerates them): no Lambda trigger runs, so the job's
+// pool-level class never comes up here.
 func listPage(ctx context.Context, api UserLister, in *cip.ListUsersInput, pacer *pacing.Controller, backoff cognito.Backoff, st *ListStats) (*cip.ListUsersOutput, error) {
-	fail := func(attempts int, class cognito.Class, code string, err error) error {
-		return &ListError{Page: st.Pages + 1, Users: st.Users, Code: code, Class: class, Attempts: attempts, Err: err}
-	}
-	for attempt := 1; ; attempt++ {
-		if err := pacer.Wait(ctx); err != nil {
-			return nil, fail(attempt-1, cognito.Fatal, cognito.CodeCanceled, err)
-		}
-		st.Calls++
+	var out *cip.ListUsersOutput
+	res := cognito.Call{
+		Pacer:   pacer,
+		Backoff: backoff,
+		Attempt: func() func(error, cognito.Class, string, time.Duration) {
+			st.Calls++
+			return nil
+		},
+		Throttled: func() { st.Throttled++ },
+		Retried:   func() { st.Retried++ }, // only when the page is really asked for again
+	}.Do(ctx, func(ctx context.Context) error {
 		// The input is reused: the SDK does not modify it, and the
-		// pagination token must be resent unchanged on a cognito.
-		out, err := api.ListUsers(ctx, in)
-		if err == nil {
-			pacer.Succeeded()
-			return out, nil
-		}
-		class, code := cognito.Classify(err)
-		switch class {
-		case cognito.Throttle:
-			st.Throttled++
-			pacer.Throttled()
-		case cognito.Retryable:
-		default:
-			return nil, fail(attempt, class, code, err)
-		}
-		if !backoff.RetryClass(class, attempt) {
-			return nil, fail(attempt, class, code, err)
-		}
-		if class == cognito.Retryable {
-			st.Retried++ // only when the page is really asked for again
-		}
-		if err := cognito.Sleep(ctx, backoff.Delay(attempt)); err != nil {
-			return nil, fail(attempt, cognito.Fatal, cognito.CodeCanceled, err)
-		}
+		// pagination token must be resent unchanged on a retry.
+		var err error
+		out, err = api.ListUsers(ctx, in)
+		return err
+	})
+	if res.Err != nil {
+		return nil, &ListError{Page: st.Pages + 1, Users: st.Users, Code: res.Code, Class: res.Class, Attempts: res.Attempts, Err: res.Err}
 	}
+	return out, nil
 }
 
 // userOf maps the SDK's user to ours. Cognito sends the *_verified
