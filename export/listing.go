@@ -129,8 +129,7 @@ func ListUsers(ctx context.Context, api UserLister, opts ListOptions, fn func(Us
 	var st ListStats
 	rate := opts.Rate
 	if rate <= 0 {
-		op, _ := quota.Lookup("ListUsers")
-		rate = quota.DefaultRPS[op.Category] * quota.DefaultShare
+		rate = quota.DefaultRate("ListUsers")
 	}
 	pacer := pacing.NewController(rate, pacing.Options{OnChange: opts.OnRateChange})
 	backoff := opts.Backoff.WithDefaults()

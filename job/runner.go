@@ -24,10 +24,6 @@ import (
 // bounds memory, whatever the manifest's length.
 const queueDepth = 256
 
-// maxWorkers caps the automatic worker count: at Cognito's quotas even a
-// second of latency needs far fewer.
-const maxWorkers = 512
-
 // limitExceededStop is how many LimitExceededException answers in a row
 // stop the job: one is a row's problem, a run of them is the account's
 // (a daily e-mail cap, say), and every further call would fail too.
@@ -123,10 +119,13 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 	var g errgroup.Group
 	var mu sync.Mutex
 	n, closed := 0, false
+	// One cap on the count: the automatic one (pacing.Workers) stops at
+	// pacing.MaxWorkers; an explicit Concurrency is the caller's (the
+	// --concurrency flag's range bounds it).
 	addWorkers := func(want int) {
 		mu.Lock()
 		defer mu.Unlock()
-		for ; !closed && n < min(want, maxWorkers); n++ {
+		for ; !closed && n < want; n++ {
 			g.Go(worker)
 		}
 	}
@@ -254,9 +253,8 @@ func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
 }
 
 func (r *runner) newPacer(operation string, ceiling float64) *pacing.Controller {
-	op, ok := quota.Lookup(operation)
-	if ceiling == 0 && ok {
-		ceiling = quota.DefaultRPS[op.Category] * quota.DefaultShare
+	if ceiling == 0 {
+		ceiling = quota.DefaultRate(operation)
 	}
 	return pacing.NewController(ceiling, pacing.Options{
 		OnChange: func(old, new float64) {

@@ -45,8 +45,7 @@ func TestDescribePoolIsPaced(t *testing.T) {
 			t.Errorf("%d calls, want 10", calls.Load())
 		}
 		// Nine waits at no more than the default rate.
-		op, _ := quota.Lookup("DescribeUserPool")
-		if least := time.Duration(9 / (quota.DefaultRPS[op.Category] * quota.DefaultShare) * float64(time.Second)); took < least {
+		if least := time.Duration(9 / quota.DefaultRate("DescribeUserPool") * float64(time.Second)); took < least {
 			t.Errorf("10 attempts took %v, want at least %v (paced at the default rate)", took, least)
 		}
 	})

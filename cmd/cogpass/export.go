@@ -57,8 +57,7 @@ func (f *exportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.exclude, "exclude", "", "manifest (CSV or JSON Lines) of usernames to leave out, e.g. break-glass admins; matched case-insensitively against username and email")
 	fs.Int64Var(&f.limit, "limit", 0, "stop after writing N users (0: no limit)")
 	op, _ := quota.Lookup("ListUsers")
-	def := quota.DefaultRPS[op.Category] * quota.DefaultShare
-	fs.Float64Var(&f.rate, "rate", def, fmt.Sprintf("ceiling on ListUsers calls per second (60 users each); the default is %.0f%% of the %s quota's default %.0f/s", quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
+	fs.Float64Var(&f.rate, "rate", quota.DefaultRate("ListUsers"), fmt.Sprintf("ceiling on ListUsers calls per second (60 users each); the default is %.0f%% of the %s quota's default %.0f/s", quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
 	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per page before a throttled or faulted listing fails")
 	fs.DurationVar(&f.backoffBase, "backoff-base", cognito.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
 	fs.DurationVar(&f.backoffCap, "backoff-cap", cognito.DefaultBackoff.Cap, "longest retry delay")

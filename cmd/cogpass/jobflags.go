@@ -104,11 +104,9 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 		fs.Func("password-symbols", "draw generated passwords' symbols from `SET` only, e.g. '!#%' for a mail-merge that chokes on quotes (default: every symbol Cognito accepts)", f.setPasswordSymbols)
 	}
 	op, _ := quota.Lookup(cmd.Operation())
-	def := quota.DefaultRPS[op.Category] * quota.DefaultShare
-	fs.Float64Var(&f.rate, "rate", def, fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
+	fs.Float64Var(&f.rate, "rate", quota.DefaultRate(cmd.Operation()), fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
 	if cmd != job.Change {
-		read := quota.DefaultRPS[quota.UserRead] * quota.DefaultShare
-		fs.Float64Var(&f.readRate, "read-rate", read, fmt.Sprintf("ceiling on AdminGetUser look-ups per second (dry run, federated-user check); the default is %.0f%% of the UserRead quota's default %.0f/s. A write job with look-ups goes no faster than this", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
+		fs.Float64Var(&f.readRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second (dry run, federated-user check); the default is %.0f%% of the UserRead quota's default %.0f/s. A write job with look-ups goes no faster than this", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	}
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent calls (default: chosen from the rate and the measured latency)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")

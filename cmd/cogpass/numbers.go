@@ -25,7 +25,7 @@ const maxRate = 1_000_000
 var numberRanges = map[string]numberRange{
 	"rate":              {min: 0, minOpen: true, max: maxRate},
 	"read-rate":         {min: 0, max: maxRate}, // 0: the default
-	"concurrency":       {min: 0, max: 512},     // job.maxWorkers
+	"concurrency":       {min: 0, max: 512},     // the only bound on an explicit count; the automatic one stops at pacing.MaxWorkers
 	"password-length":   {min: 0, max: 256},     // Cognito's longest password; the policy's minimum is checked later
 	"max-attempts":      {min: 1, max: 100},     // with the 20 s backoff cap, 100 attempts is half an hour for one row
 	"backoff-base":      {min: 0, max: 3600},

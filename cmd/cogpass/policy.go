@@ -194,8 +194,7 @@ type poolDescriber interface {
 // rate: the call shares the UserPoolRead quota with the app. A failure is
 // exit 3 with a hint.
 func describePool(ctx context.Context, api poolDescriber, id string, backoff cognito.Backoff) (*types.UserPoolType, error) {
-	op, _ := quota.Lookup("DescribeUserPool")
-	pacer := pacing.NewController(quota.DefaultRPS[op.Category]*quota.DefaultShare, pacing.Options{})
+	pacer := pacing.NewController(quota.DefaultRate("DescribeUserPool"), pacing.Options{})
 	var out *cip.DescribeUserPoolOutput
 	res := cognito.Call{Pacer: pacer, Backoff: backoff, Message: errMessage}.Do(ctx, func(ctx context.Context) error {
 		var err error

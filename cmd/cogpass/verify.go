@@ -50,8 +50,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (default: the one in the job's record, REPORT.job.json)")
 	fs.StringVar(&f.reportPath, "report", "", "the job's report, CSV or .jsonl (required)")
 	fs.StringVar(&f.output, "output", "", "verification report, CSV, mode 0600, never overwritten (default: REPORT.verify.csv)")
-	read := quota.DefaultRPS[quota.UserRead] * quota.DefaultShare
-	fs.Float64Var(&f.readRate, "read-rate", read, fmt.Sprintf("ceiling on AdminGetUser look-ups per second; the default is %.0f%% of the UserRead quota's default %.0f/s", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
+	fs.Float64Var(&f.readRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second; the default is %.0f%% of the UserRead quota's default %.0f/s", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent look-ups (default: chosen from the rate)")
 	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per look-up before a throttled or faulted one is reported as an error")
 	if err := parseFlags(fs, args, stdout); err != nil {

@@ -82,6 +82,19 @@ var Operations = map[string]Op{
 // whose sign-ins and password recoveries draw on the same account quota.
 const DefaultShare = 0.8
 
+// DefaultRate is the rate, in calls per second, that cogpass paces
+// operation at when no rate is given: DefaultShare of its category's
+// default quota. An operation no category names is not paced: 0, which the
+// pacer takes for no ceiling. Every operation cogpass calls costs one
+// request, so the rate is in calls and in requests alike.
+func DefaultRate(operation string) float64 {
+	op, ok := Lookup(operation)
+	if !ok {
+		return 0
+	}
+	return DefaultRPS[op.Category] * DefaultShare
+}
+
 // Lookup returns the operation's category and whether it is paced at all.
 func Lookup(operation string) (Op, bool) {
 	op, ok := Operations[operation]

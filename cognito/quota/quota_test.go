@@ -69,3 +69,23 @@ func TestPasswordOperationsShareUserAccountRecovery(t *testing.T) {
 		t.Errorf("default --rate for a set job = %v, want 24 (80%% of 30/s)", got)
 	}
 }
+
+// TestDefaultRate: the share of the category's default quota that the
+// job, the export and the policy read pace at when no rate is given (the
+// --rate and --read-rate defaults in the help).
+func TestDefaultRate(t *testing.T) {
+	for op, want := range map[string]float64{
+		"AdminSetUserPassword":   24, // UserAccountRecovery 30/s
+		"AdminResetUserPassword": 24,
+		"ChangePassword":         24,
+		"AdminGetUser":           96, // UserRead 120/s
+		"ListUsers":              24, // UserList 30/s
+		"DescribeUserPool":       12, // UserPoolRead 15/s
+		"AdminUserGlobalSignOut": 20, // UserUpdate 25/s
+		"CreateUserPool":         0,  // not paced
+	} {
+		if got := DefaultRate(op); got != want {
+			t.Errorf("DefaultRate(%s) = %v, want %v", op, got, want)
+		}
+	}
+}
