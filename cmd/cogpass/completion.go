@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
-	"slices"
-	"sort"
 	"strings"
-
-	"cogpass/job"
 )
 
 const completionExample = `Complete cogpass commands and flags in bash, for this shell and every new one:
@@ -24,35 +18,6 @@ zsh (after compinit) and fish:
   cogpass completion zsh > "${fpath[1]}/_cogpass"
   cogpass completion fish > ~/.config/fish/completions/cogpass.fish
 `
-
-// commandSummaries describe the commands in completion menus. A command
-// missing here is still completed, without a description.
-var commandSummaries = map[string]string{
-	"set":                       "set passwords from a manifest (AdminSetUserPassword)",
-	"admin-set-user-password":   "alias of set",
-	"reset":                     "reset passwords from a manifest (AdminResetUserPassword)",
-	"admin-reset-user-password": "alias of reset",
-	"change":                    "change passwords with users' access tokens (ChangePassword)",
-	"change-password":           "alias of change",
-	"emulator":                  "run a local, in-memory Cognito user pools endpoint",
-	"export":                    "write a manifest of a pool's users",
-	"policy":                    "show a pool's password policy",
-	"secrets":                   "read a secrets file back (decrypt its age segments in order)",
-	"verify":                    "check that Cognito shows the status a job's report promises",
-	"completion":                "print a shell completion script (bash, zsh, fish)",
-}
-
-// commandOrder is the order commands are offered in, aliases last.
-var commandOrder = []string{"set", "reset", "change", "export", "policy", "secrets", "verify", "emulator", "completion",
-	"admin-set-user-password", "admin-reset-user-password", "change-password"}
-
-// jobCommands are the commands that take jobFlags: their flags are read
-// from the FlagSet itself.
-var jobCommands = map[string]job.Command{
-	"set": job.Set, "admin-set-user-password": job.Set,
-	"reset": job.Reset, "admin-reset-user-password": job.Reset,
-	"change": job.Change, "change-password": job.Change,
-}
 
 // Values some flags take, completed as words, and flags that name files.
 // A key is "COMMAND FLAG" for one command, or "FLAG" for all. Flags in
@@ -96,35 +61,33 @@ func (f flagInfo) withHints(cmd string) flagInfo {
 	return f
 }
 
-// cmdInfo is a group of command names (a command and its aliases) sharing
-// one set of flags.
+// cmdInfo is a command's names (its name and its alias) and its flags.
 type cmdInfo struct {
 	names []string
 	flags []flagInfo
 }
 
-// The completion command registers itself: listed in the commands map's
-// literal it would make an initialization cycle (it reads that map).
-func init() { commands["completion"] = runCompletion }
-
-func runCompletion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("completion", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// completionFlagSet is the completion command's FlagSet: no flags, a
+// usage of its own.
+func completionFlagSet(stderr io.Writer) *flag.FlagSet {
+	fs := newFlagSet("completion", completionExample, stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cogpass completion bash|zsh|fish\n\n"+
 			"Prints a completion script for the shell: cogpass's commands, and each\n"+
 			"command's flags and the values some of them take.\n\nExample:\n%s", indent(completionExample))
 	}
+	return fs
+}
+
+func runCompletion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := completionFlagSet(stderr)
 	if err := parseFlagsWithArgs(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError("completion: name one shell: %s", strings.Join(completionShells, ", "))
 	}
-	groups, err := completionCommands(ctx)
-	if err != nil {
-		return err
-	}
+	groups := completionCommands()
 	switch fs.Arg(0) {
 	case "bash":
 		return writeBashCompletion(stdout, groups)
@@ -136,105 +99,28 @@ func runCompletion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return usageError("completion: unknown shell %q: want %s", fs.Arg(0), strings.Join(completionShells, ", "))
 }
 
-// completionCommands lists every command of the commands map with its
-// flags, aliases grouped with the command they stand for.
-func completionCommands(ctx context.Context) ([]cmdInfo, error) {
-	names := make([]string, 0, len(commands))
-	for name := range commands {
-		names = append(names, name)
+// completionCommands lists the commands of the table, each with its alias
+// and the flags of the FlagSet it parses.
+func completionCommands() []cmdInfo {
+	groups := make([]cmdInfo, 0, len(commands))
+	for i := range commands {
+		c := &commands[i]
+		groups = append(groups, cmdInfo{names: c.names(), flags: flagInfos(c.name, c.flags())})
 	}
-	// In commandOrder's order, then the others by name: a group is named by
-	// its command, not an alias.
-	rank := func(name string) int {
-		if i := slices.Index(commandOrder, name); i >= 0 {
-			return i
-		}
-		return len(commandOrder)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
-			return ri < rj
-		}
-		return names[i] < names[j]
+	return groups
+}
+
+// flagInfos lists a FlagSet's flags, sorted by name (as VisitAll visits
+// them), with what each takes. The usage is the help's: the value name's
+// back quotes taken out (flag.UnquoteUsage), cut to its first sentence.
+func flagInfos(cmd string, fs *flag.FlagSet) []flagInfo {
+	var flags []flagInfo
+	fs.VisitAll(func(f *flag.Flag) {
+		_, usage := flag.UnquoteUsage(f)
+		b, ok := f.Value.(interface{ IsBoolFlag() bool })
+		flags = append(flags, flagInfo{name: f.Name, usage: firstSentence(usage), bool: ok && b.IsBoolFlag()}.withHints(cmd))
 	})
-	var groups []cmdInfo
-	byFlags := map[string]int{}
-	for _, name := range names {
-		flags, err := commandFlags(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		var key strings.Builder
-		for _, f := range flags {
-			fmt.Fprintf(&key, "%s\x00%s\x00%t\x00%t\x00%s\x00", f.name, f.usage, f.bool, f.file, strings.Join(f.words, " "))
-		}
-		// Only aliases share a flag set; a command with no flags stands alone.
-		if i, ok := byFlags[key.String()]; ok && len(flags) > 0 {
-			groups[i].names = append(groups[i].names, name)
-			continue
-		}
-		byFlags[key.String()] = len(groups)
-		groups = append(groups, cmdInfo{names: []string{name}, flags: flags})
-	}
-	return groups, nil
-}
-
-// commandFlags returns a command's flags, sorted by name. Job commands
-// build their FlagSet; the others (which keep theirs inside their runner)
-// are asked for their --help, with a cancelled context so that one that
-// ignored --help would still do nothing, and their flag list is read back.
-func commandFlags(ctx context.Context, name string) ([]flagInfo, error) {
-	if name == "completion" {
-		return nil, nil
-	}
-	var flags []flagInfo
-	if cmd, ok := jobCommands[name]; ok {
-		fs := newFlagSet(name, "", io.Discard)
-		(&jobFlags{}).register(fs, cmd)
-		fs.VisitAll(func(f *flag.Flag) {
-			b, ok := f.Value.(interface{ IsBoolFlag() bool })
-			flags = append(flags, flagInfo{name: f.Name, usage: firstSentence(f.Usage), bool: ok && b.IsBoolFlag()}.withHints(name))
-		})
-		return flags, nil
-	}
-	run, ok := commands[name]
-	if !ok {
-		return nil, fmt.Errorf("completion: no command %q", name)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	cancel()
-	var help bytes.Buffer
-	_ = run(ctx, []string{"--help"}, &help, &help) // a help request ends in an error for some commands
-	for _, f := range parseDefaults(help.String()) {
-		flags = append(flags, f.withHints(name))
-	}
-	return flags, nil
-}
-
-// defaultsLine matches the first line of a flag in flag.PrintDefaults
-// output: "  -name type" or "  -name", the usage on the next line, or
-// after a tab for one-letter names.
-var defaultsLine = regexp.MustCompile(`^  --?([A-Za-z0-9][A-Za-z0-9_.-]*)(?: ([^\s]+))?(?:\t(.*))?$`)
-
-var defaultSuffix = regexp.MustCompile(` \(default .*\)$`)
-
-func parseDefaults(help string) []flagInfo {
-	var flags []flagInfo
-	lines := strings.Split(help, "\n")
-	for i, line := range lines {
-		m := defaultsLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		usage := m[3]
-		if usage == "" && i+1 < len(lines) {
-			usage = strings.TrimSpace(lines[i+1])
-		}
-		usage = defaultSuffix.ReplaceAllString(usage, "")
-		flags = append(flags, flagInfo{name: m[1], usage: firstSentence(usage), bool: m[2] == ""})
-	}
-	sort.Slice(flags, func(i, j int) bool { return flags[i].name < flags[j].name })
-	return slices.CompactFunc(flags, func(a, b flagInfo) bool { return a.name == b.name })
+	return flags
 }
 
 // firstSentence keeps completion menus short.
@@ -258,7 +144,7 @@ _cogpass() {
     if (( COMP_CWORD > 0 )); then prev="${COMP_WORDS[COMP_CWORD-1]}"; fi
     if (( COMP_CWORD == 1 )); then
         COMPREPLY=( $(compgen -W "`)
-	b.WriteString(strings.Join(allCommandNames(groups), " "))
+	b.WriteString(strings.Join(allCommandNames(), " "))
 	b.WriteString(` --help --version" -- "$cur") )
         return 0
     fi
@@ -329,7 +215,7 @@ _cogpass() {
 `)
 	for _, g := range groups {
 		for _, name := range g.names {
-			fmt.Fprintf(&b, "        %s\n", zshQuote(name+":"+zshEscape(commandSummaries[name], ":")))
+			fmt.Fprintf(&b, "        %s\n", zshQuote(name+":"+zshEscape(summaryOf(name), ":")))
 		}
 	}
 	b.WriteString(`    )
@@ -386,7 +272,7 @@ complete -c cogpass -n __fish_use_subcommand -l version -d 'print the version'
 `)
 	for _, g := range groups {
 		for _, name := range g.names {
-			fmt.Fprintf(&b, "complete -c cogpass -n __fish_use_subcommand -a %s -d %s\n", fishQuote(name), fishQuote(commandSummaries[name]))
+			fmt.Fprintf(&b, "complete -c cogpass -n __fish_use_subcommand -a %s -d %s\n", fishQuote(name), fishQuote(summaryOf(name)))
 		}
 	}
 	for _, g := range groups {
@@ -411,14 +297,6 @@ complete -c cogpass -n __fish_use_subcommand -l version -d 'print the version'
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func allCommandNames(groups []cmdInfo) []string {
-	var names []string
-	for _, g := range groups {
-		names = append(names, g.names...)
-	}
-	return names
 }
 
 // zshEscape backslash-escapes chars (and backslashes) in an _arguments or

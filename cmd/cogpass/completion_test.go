@@ -26,22 +26,25 @@ func TestCompletionNamesEveryCommand(t *testing.T) {
 	for _, shell := range completionShells {
 		t.Run(shell, func(t *testing.T) {
 			script := completionScript(t, shell)
-			for name := range commands {
+			for _, name := range allCommandNames() {
 				if !strings.Contains(script, name) {
 					t.Errorf("the %s script does not name %s", shell, name)
 				}
 			}
-			// Every flag of every job command, as the shell spells it.
-			for name, cmd := range jobCommands {
-				fs := flag.NewFlagSet(name, flag.ContinueOnError)
-				(&jobFlags{}).register(fs, cmd)
-				fs.VisitAll(func(f *flag.Flag) {
+			// Menus show a flag's usage as its help does, the value name's
+			// back quotes taken out (--password-symbols showed `SET`).
+			if strings.Contains(script, "`") {
+				t.Errorf("the %s script has a back quote", shell)
+			}
+			// Every flag of every command, as the shell spells it.
+			for _, c := range commands {
+				c.flags().VisitAll(func(f *flag.Flag) {
 					want := "--" + f.Name
 					if shell == "fish" {
 						want = "-l " + f.Name + " "
 					}
 					if !strings.Contains(script, want) {
-						t.Errorf("the %s script lacks %s of %s", shell, want, name)
+						t.Errorf("the %s script lacks %s of %s", shell, want, c.name)
 					}
 				})
 			}
@@ -172,38 +175,50 @@ func TestCompletionUsageErrors(t *testing.T) {
 	}
 }
 
-func TestParseDefaults(t *testing.T) {
+// TestCompletionFlagsFromFlagSet: completion reads a command's flags from
+// its FlagSet (it parsed them out of the --help text before): the value
+// name's back quotes taken out, the first sentence of the usage, whether the
+// flag takes a value, sorted by name.
+func TestCompletionFlagsFromFlagSet(t *testing.T) {
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	fs.String("listen", "127.0.0.1:9229", "`address` to listen on")
 	fs.Bool("v", false, "verbose")
 	fs.Int("n", 3, "how `many`")
 	fs.Bool("case-sensitive", false, "make usernames case-sensitive (default: no)")
 	fs.Duration("latency", 0, "added to every call\nsecond line")
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	got := parseDefaults(b.String())
+	fs.Func("symbols", "draw symbols from `SET` only, e.g. '!#%'", func(string) error { return nil })
+	got := flagInfos("x", fs)
 	want := []flagInfo{
 		{name: "case-sensitive", usage: "make usernames case-sensitive", bool: true},
 		{name: "latency", usage: "added to every call"},
 		{name: "listen", usage: "address to listen on"},
 		{name: "n", usage: "how many"},
+		{name: "symbols", usage: "draw symbols from SET only, e.g"},
 		{name: "v", usage: "verbose", bool: true},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("parseDefaults:\n got %+v\nwant %+v\nfrom:\n%s", got, want, b.String())
+		t.Errorf("flagInfos:\n got %+v\nwant %+v", got, want)
 	}
 }
 
+// TestJobCommandsAreCommands: every job command is in the table by its
+// own name and its AWS CLI alias, and completion offers the flags its job
+// parses.
 func TestJobCommandsAreCommands(t *testing.T) {
-	for name, cmd := range jobCommands {
-		if _, ok := commands[name]; !ok {
-			t.Errorf("jobCommands names %s (%s), which is not a command", name, cmd)
-		}
-	}
+	aliases := map[job.Command]string{job.Set: "admin-set-user-password", job.Reset: "admin-reset-user-password", job.Change: "change-password"}
 	for _, cmd := range []job.Command{job.Set, job.Reset, job.Change} {
-		if _, ok := jobCommands[string(cmd)]; !ok {
-			t.Errorf("jobCommands lacks %s", cmd)
+		c, ok := lookupCommand(string(cmd))
+		if !ok {
+			t.Errorf("no command %s", cmd)
+			continue
+		}
+		if a, ok := lookupCommand(aliases[cmd]); !ok || a != c {
+			t.Errorf("%s is not an alias of %s", aliases[cmd], cmd)
+		}
+		fs := flag.NewFlagSet(string(cmd), flag.ContinueOnError)
+		(&jobFlags{}).register(fs, cmd)
+		if got, want := fmt.Sprint(flagInfos(c.name, c.flags())), fmt.Sprint(flagInfos(c.name, fs)); got != want {
+			t.Errorf("%s: completion offers\n%s\nthe job parses\n%s", cmd, got, want)
 		}
 	}
 }

@@ -46,6 +46,13 @@ type exportFlags struct {
 	progressInterval time.Duration
 }
 
+// flagSet is export's FlagSet, bound to f.
+func (f *exportFlags) flagSet(stderr io.Writer) *flag.FlagSet {
+	fs := newFlagSet("export", exportExample, stderr)
+	f.register(fs)
+	return fs
+}
+
 func (f *exportFlags) register(fs *flag.FlagSet) {
 	f.aws.register(fs)
 	fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool to list (required)")
@@ -126,8 +133,7 @@ func openExportOutput(path, format string, stdout io.Writer) (*export.Output, er
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f exportFlags
-	fs := newFlagSet("export", exportExample, stderr)
-	f.register(fs)
+	fs := f.flagSet(stderr)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}

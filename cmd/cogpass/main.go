@@ -69,21 +69,6 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitUsage
 }
 
-// commands maps a subcommand (and the AWS CLI's name for it) to its runner.
-var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"set":                       runSet,
-	"admin-set-user-password":   runSet,
-	"reset":                     runReset,
-	"admin-reset-user-password": runReset,
-	"change":                    runChange,
-	"change-password":           runChange,
-	"emulator":                  runEmulator,
-	"export":                    runExport,
-	"policy":                    runPolicy,
-	"secrets":                   runSecrets,
-	"verify":                    runVerify,
-}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		printUsage(stderr)
@@ -97,32 +82,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, versionString())
 		return nil
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := lookupCommand(args[0])
 	if !ok {
 		return unknownCommand(args[0])
 	}
-	return cmd(ctx, args[1:], stdout, stderr)
-}
-
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, `cogpass runs bulk password jobs against Amazon Cognito user pools.
-
-Usage:
-  cogpass set      --user-pool-id ID --manifest FILE [--permanent] [flags]
-  cogpass reset    --user-pool-id ID --manifest FILE [--client-metadata K=V ...] [flags]
-  cogpass change   --manifest FILE [flags]
-  cogpass export   --user-pool-id ID [--output FILE] [--status S | --filter EXPR | --expired-temporary] [flags]
-  cogpass policy   --user-pool-id ID [--output text|json] [--sample N]
-  cogpass verify   --report REPORT [--user-pool-id ID] [flags]
-  cogpass emulator [--listen ADDR] [--seed-users N] [flags]
-  cogpass secrets decrypt [--identity KEY] [--latest] FILE...
-  cogpass completion bash|zsh|fish
-  cogpass --version
-
-Aliases as in the AWS CLI: admin-set-user-password, admin-reset-user-password, change-password.
-Run 'cogpass COMMAND --help' for a command's flags and an example.
-
-Exit codes: 0 every row succeeded (or was planned), 1 some rows failed,
-2 usage error or unreadable manifest (nothing written), 3 the job stopped early.
-`)
+	return cmd.run(ctx, args[1:], stdout, stderr)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -51,23 +52,32 @@ type usernameConfig struct {
 	CaseSensitive bool `json:"CaseSensitive"`
 }
 
-func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var (
-		a              awsFlags
-		userPoolID     string
-		output         string
-		sample         int
-		passwordLength int
-	)
+// policyFlags are the flags of 'cogpass policy'.
+type policyFlags struct {
+	aws            awsFlags
+	userPoolID     string
+	output         string
+	sample         int
+	passwordLength int
+}
+
+// flagSet is policy's FlagSet, bound to f.
+func (f *policyFlags) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("policy", policyExample, stderr)
-	a.register(fs)
-	fs.StringVar(&userPoolID, "user-pool-id", "", "the user pool (required)")
-	fs.StringVar(&output, "output", "text", "text, or json (the file --policy-file reads)")
-	fs.IntVar(&sample, "sample", 0, fmt.Sprintf("print N example passwords that comply (at most %d)", maxSamples))
-	fs.IntVar(&passwordLength, "password-length", 0, "length of generated passwords, as set's flag (default: the pool's minimum, at least 16)")
-	if err := parseFlags(fs, args, stdout); err != nil {
+	f.aws.register(fs)
+	fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (required)")
+	fs.StringVar(&f.output, "output", "text", "text, or json (the file --policy-file reads)")
+	fs.IntVar(&f.sample, "sample", 0, fmt.Sprintf("print N example passwords that comply (at most %d)", maxSamples))
+	fs.IntVar(&f.passwordLength, "password-length", 0, "length of generated passwords, as set's flag (default: the pool's minimum, at least 16)")
+	return fs
+}
+
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f policyFlags
+	if err := parseFlags(f.flagSet(stderr), args, stdout); err != nil {
 		return err
 	}
+	a, userPoolID, output, sample, passwordLength := f.aws, f.userPoolID, f.output, f.sample, f.passwordLength
 	switch {
 	case userPoolID == "":
 		return usageError("--user-pool-id is required")

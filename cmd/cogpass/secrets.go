@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,9 +81,14 @@ func readIdentities(path string) ([]age.Identity, error) {
 const secretsExample = `cogpass secrets decrypt --identity key.txt users.csv.secrets.csv > all-records.csv
 cogpass secrets decrypt --identity key.txt --latest users.csv.secrets.csv > passwords.csv`
 
-// runSecrets is 'cogpass secrets decrypt': it reads a secrets file back,
-// every age segment in order, and prints it as one CSV.
-func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// secretsFlags are the flags of 'cogpass secrets decrypt'.
+type secretsFlags struct {
+	identity string
+	latest   bool
+}
+
+// flagSet is secrets decrypt's FlagSet, bound to f.
+func (f *secretsFlags) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("secrets decrypt", secretsExample, stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cogpass secrets decrypt [flags] FILE...\n\n"+
@@ -90,10 +96,16 @@ func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"the order written; an age-encrypted file is read segment by segment.\n\nExample:\n%s\nFlags:\n", indent(secretsExample))
 		fs.PrintDefaults()
 	}
-	var identity string
-	var latest bool
-	fs.StringVar(&identity, "identity", "", "age identity file (private key, as age -i) for an encrypted secrets file")
-	fs.BoolVar(&latest, "latest", false, "print only each line's password in force: its last record, when applied")
+	fs.StringVar(&f.identity, "identity", "", "age identity file (private key, as age -i) for an encrypted secrets file")
+	fs.BoolVar(&f.latest, "latest", false, "print only each line's password in force: its last record, when applied")
+	return fs
+}
+
+// runSecrets is 'cogpass secrets decrypt': it reads a secrets file back,
+// every age segment in order, and prints it as one CSV.
+func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f secretsFlags
+	fs := f.flagSet(stderr)
 	if len(args) > 0 && args[0] == "decrypt" {
 		args = args[1:]
 	} else if len(args) == 0 || args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
@@ -107,9 +119,9 @@ func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError("secrets decrypt: name the secrets file(s), in the order they were written")
 	}
 	var ids []age.Identity
-	if identity != "" {
+	if f.identity != "" {
 		var err error
-		if ids, err = readIdentities(identity); err != nil {
+		if ids, err = readIdentities(f.identity); err != nil {
 			return err
 		}
 	}
@@ -118,7 +130,7 @@ func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	last := map[int]report.SecretRecord{}
 	for _, path := range fs.Args() {
 		info, err := report.ReadSecrets(path, ids, func(r report.SecretRecord) error {
-			if latest {
+			if f.latest {
 				last[r.Line] = r
 				return nil
 			}
@@ -134,7 +146,7 @@ func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stderr, "cogpass: %s: %d record(s) cut short by a crash while they were written, passed over (a password is whole on disk before its call is made)\n", path, info.Cut)
 		}
 	}
-	if latest {
+	if f.latest {
 		lines := make([]int, 0, len(last))
 		for l := range last {
 			lines = append(lines, l)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"sort"
@@ -18,23 +17,17 @@ import (
 // commandNames are the commands a suggestion may name (the AWS CLI's
 // aliases too).
 func commandNames() []string {
-	names := []string{"completion", "help"}
-	for n := range commands {
-		names = append(names, n)
-	}
+	names := append(allCommandNames(), "help")
 	sort.Strings(names)
 	return names
 }
 
-// synopsis is the usage line of a command from printUsage, or "".
-func synopsis(cmd string) string {
-	var b strings.Builder
-	printUsage(&b)
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if f := strings.Fields(l); len(f) > 1 && f[0] == "cogpass" && f[1] == cmd {
-			return strings.Join(f, " ")
+// synopsis is a command's usage line, or "" for a name that is no
+// command's (an alias has none of its own).
+func synopsis(name string) string {
+	for _, c := range commands {
+		if c.name == name {
+			return "cogpass " + c.name + " " + c.synopsis
 		}
 	}
 	return ""
@@ -45,7 +38,11 @@ func unknownCommand(name string) error {
 	if s := input.Nearest(name, commandNames()); s != "" {
 		msg += fmt.Sprintf(": did you mean %s?", s)
 	}
-	return usageError("%s\nusage: cogpass set|reset|change|export|policy|verify|emulator|secrets|completion [flags]\nrun 'cogpass --help' for the commands, 'cogpass COMMAND --help' for a command's flags", msg)
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return usageError("%s\nusage: cogpass %s [flags]\nrun 'cogpass --help' for the commands, 'cogpass COMMAND --help' for a command's flags", msg, strings.Join(names, "|"))
 }
 
 // flagError turns the flag package's parse error into one line, a

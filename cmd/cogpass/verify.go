@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	iofs "io/fs"
@@ -41,10 +42,8 @@ type verifyFlags struct {
 	maxAttempts int
 }
 
-// runVerify is `cogpass verify`: it looks up every user a job's report says
-// succeeded and checks that Cognito shows the status the action leaves.
-func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f verifyFlags
+// flagSet is verify's FlagSet, bound to f.
+func (f *verifyFlags) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("verify", verifyExample, stderr)
 	f.aws.register(fs)
 	fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (default: the one in the job's record, REPORT.job.json)")
@@ -53,6 +52,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Float64Var(&f.readRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second; the default is %.0f%% of the UserRead quota's default %.0f/s", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent look-ups (default: chosen from the rate)")
 	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per look-up before a throttled or faulted one is reported as an error")
+	return fs
+}
+
+// runVerify is `cogpass verify`: it looks up every user a job's report says
+// succeeded and checks that Cognito shows the status the action leaves.
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f verifyFlags
+	fs := f.flagSet(stderr)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
