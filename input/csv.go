@@ -78,11 +78,27 @@ func (r *Reader) startCSV(maxRecord int) error {
 	r.userCol = -1
 	var seen [nFields]bool
 	var unknown []string
+	if len(r.opts.Extra) > 0 {
+		r.extraOf = make([]int, len(header))
+	}
+	extraSeen := make([]bool, len(r.opts.Extra))
 	for i, name := range header {
 		f := lookupField(name)
 		r.cols[i] = f
 		if f != fNone {
 			r.record.rows[0][i] = fieldNames[f]
+		}
+		if r.extraOf != nil {
+			r.extraOf[i] = -1
+			if f == fNone {
+				if x := r.extraIndex(name); x >= 0 {
+					if extraSeen[x] {
+						return fmt.Errorf("manifest header has the column %s twice", r.opts.Extra[x])
+					}
+					extraSeen[x], r.extraOf[i] = true, x
+					continue
+				}
+			}
 		}
 		switch {
 		case f == fNone:
@@ -143,6 +159,16 @@ func (r *Reader) nextCSV() (Row, error) {
 	}
 	line, _ := r.csv.FieldPos(0)
 	row := Row{Line: line}
+	if r.extraOf != nil {
+		// encoding/csv makes new strings for every record, ReuseRecord or
+		// not: they may be kept.
+		row.Extra = make(map[string]string, len(r.opts.Extra))
+		for i, x := range r.extraOf {
+			if x >= 0 && i < len(rec) {
+				row.Extra[r.opts.Extra[x]] = report.Restore(rec[i])
+			}
+		}
+	}
 	var errs fieldErrs
 	if len(rec) == len(r.cols) {
 		r.record.rows[1] = rec

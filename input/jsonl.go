@@ -126,11 +126,16 @@ func (r *Reader) parseJSONLine(num int, line []byte) Row {
 	}
 	s := string(line) // the one allocation: every value is a substring
 	var (
-		errs    fieldErrs
-		seen    [nFields]bool
-		unknown []string
-		dup     error
+		errs     fieldErrs
+		seen     [nFields]bool
+		unknown  []string
+		dup      error
+		extraErr error
+		extraSet []bool // Options.Extra keys seen, made on the first
 	)
+	if len(r.opts.Extra) > 0 {
+		row.Extra = make(map[string]string, len(r.opts.Extra))
+	}
 	i := 1
 	for {
 		i = skipSpace(s, i)
@@ -153,6 +158,24 @@ func (r *Reader) parseJSONLine(num int, line []byte) Row {
 
 		f := lookupField(key)
 		if f == fNone {
+			if x := r.extraIndex(key); x >= 0 {
+				name := r.opts.Extra[x]
+				if extraSet == nil {
+					extraSet = make([]bool, len(r.opts.Extra))
+				}
+				if extraSet[x] && dup == nil {
+					dup = fmt.Errorf("key %s appears twice", name)
+				}
+				extraSet[x] = true
+				v, present, err := jsonExtra(name, val)
+				if present {
+					row.Extra[name] = v
+				}
+				if extraErr == nil {
+					extraErr = err
+				}
+				continue
+			}
 			unknown = append(unknown, strings.TrimSpace(key))
 			continue
 		}
@@ -188,8 +211,26 @@ func (r *Reader) parseJSONLine(num int, line []byte) Row {
 	r.unknown(ignored)
 	// A repeated key is refused rather than resolved: which password a
 	// tool would pick is not something to guess.
-	row.Err = firstErr(firstErr(dup, near), validate(&row, &errs, seen[fUsername]))
+	row.Err = firstErr(firstErr(firstErr(dup, near), validate(&row, &errs, seen[fUsername])), extraErr)
 	return row
+}
+
+// jsonExtra reads the value of an Options.Extra key: a string as its text, a
+// boolean or a number as its JSON text; null is absent.
+func jsonExtra(name, val string) (v string, present bool, err error) {
+	switch val[0] {
+	case 'n':
+		return "", false, nil
+	case '"':
+		v, ok := unescape(val[1 : len(val)-1])
+		if !ok {
+			return v, true, fmt.Errorf("%s is not valid UTF-8", name)
+		}
+		return v, true, nil
+	case '{', '[':
+		return "", false, fmt.Errorf("%s: want a string, a boolean or a number, got %s", name, jsonKind(val[0]))
+	}
+	return val, true, nil
 }
 
 // jsonSyntaxError describes invalid JSON by position only: the text around

@@ -28,6 +28,14 @@ type Row struct {
 	PreviousPassword string
 	ProposedPassword string
 	UserPoolID       string
+	// Extra holds the values of the Options.Extra columns (CSV) or keys
+	// (JSON Lines) the record has, keyed by their names as Options.Extra
+	// spells them; nil when Options.Extra is empty. A CSV cell is its text
+	// (with a spreadsheet-formula guard that cogpass wrote removed, as for
+	// the username; a column in the header is present in every record, an
+	// empty cell as ""); a JSON string is its text, a boolean or a number
+	// its JSON text, null is absent.
+	Extra map[string]string
 	// Err is non-nil for a bad row. Its message is precise, never holds a
 	// password or token and does not repeat the line number (Line has it).
 	Err error
@@ -40,6 +48,14 @@ type Options struct {
 	// per name: for CSV once, from NewReader; for JSON Lines whenever a line
 	// brings names not seen before. Their values are ignored.
 	OnUnknownColumns func(names []string)
+	// Extra names further columns (CSV) or keys (JSON Lines) to read into
+	// Row.Extra, for files that carry more than a manifest does: the
+	// emulator seeds users from an export's status, enabled, email, ...
+	// They are matched as the manifest's own columns are (white space
+	// trimmed, in any case), are not unknown columns, and may not name a
+	// manifest column. NewReader's checks (encoding, header, line numbers)
+	// and the row's checks apply as to any manifest.
+	Extra []string
 }
 
 // Limits. A real row is well under a kilobyte; the caps keep memory flat
@@ -139,6 +155,7 @@ type Reader struct {
 	record  oneRecord        // gocsv's view of the header and the current record
 	mapped  []manifestRecord // gocsv's output, one element reused
 	userCol int
+	extraOf []int // index in opts.Extra of each header column, -1 if none
 
 	// JSON Lines
 	lines   lineReader
@@ -164,6 +181,11 @@ func NewReader(r io.Reader, f Format, opts Options) (*Reader, error) {
 func newReader(r io.Reader, f Format, opts Options, maxRecord int) (*Reader, error) {
 	if f != FormatCSV && f != FormatJSONL && f != FormatDetect {
 		return nil, fmt.Errorf("unknown manifest format %v", f)
+	}
+	for _, name := range opts.Extra {
+		if lookupField(name) != fNone {
+			return nil, fmt.Errorf("extra column %s is a manifest column", name)
+		}
 	}
 	rd := &Reader{format: f, opts: opts, src: bufio.NewReaderSize(r, 64<<10)}
 	// A UTF-8 BOM (Excel writes one) is dropped; UTF-16 is refused here
@@ -223,6 +245,21 @@ func (r *Reader) unknown(names []string) {
 	if len(fresh) > 0 {
 		r.opts.OnUnknownColumns(fresh)
 	}
+}
+
+// extraIndex returns the index in opts.Extra of a column or key name,
+// matched as lookupField matches, or -1.
+func (r *Reader) extraIndex(name string) int {
+	if len(r.opts.Extra) == 0 {
+		return -1
+	}
+	name = strings.TrimSpace(name)
+	for i, e := range r.opts.Extra {
+		if strings.EqualFold(name, strings.TrimSpace(e)) {
+			return i
+		}
+	}
+	return -1
 }
 
 // fieldErrs holds a parse error per field, found while mapping a row;
