@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +16,7 @@ import (
 	"cogpass/cognito/policy"
 	"cogpass/cognito/quota"
 	"cogpass/emulator"
+	"cogpass/input"
 )
 
 // emulatorShutdownTimeout bounds how long a stopping emulator waits for
@@ -221,160 +218,25 @@ func describeRates(r quota.Rates) string {
 	return strings.Join(parts, ",")
 }
 
-// seedFromManifest creates one user per row of a CSV (with a header) or
-// JSONL manifest, by extension (.jsonl, .ndjson and .json are JSON Lines).
-// Only username is required; the columns of `cogpass export` (status,
-// enabled, email, email_verified, phone_number, phone_number_verified,
-// created, last_modified, and sub) are honoured when present, so that an exported
-// pool can be replayed. A row with only a username gets the seeded
-// defaults: CONFIRMED, verified email <username>@example.com. Repeated
-// usernames are skipped with one warning.
+// seedFromManifest seeds the pool from the CSV or JSONL manifest at path
+// (see emulator.Server.SeedFromManifest), its format by extension as for a
+// job's manifest, told from its first bytes for any other name.
 func seedFromManifest(srv *emulator.Server, poolID, path, password string, stderr io.Writer) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("seed manifest: %w", err)
 	}
 	defer f.Close()
-	var rows func(yield func(line int, rec map[string]string) error) error
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".ndjson", ".json":
-		rows = func(yield func(int, map[string]string) error) error { return jsonlRows(f, yield) }
-	default:
-		rows = func(yield func(int, map[string]string) error) error { return csvRows(f, yield) }
-	}
-	n, dups := 0, 0
-	err = rows(func(line int, rec map[string]string) error {
-		u, err := seedUserFromRecord(rec, password)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		if err := srv.AddUser(poolID, u); err != nil {
-			if errors.Is(err, emulator.ErrUserExists) {
-				dups++
-				return nil
-			}
-			return fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		n++
-		return nil
-	})
+	format, err := input.FormatFor(path, "")
 	if err != nil {
-		return n, fmt.Errorf("seed manifest: %w", err)
+		format = input.FormatDetect
 	}
-	if dups > 0 {
-		fmt.Fprintf(stderr, "emulator: %s: skipped %d repeated usernames\n", path, dups)
-	}
-	return n, nil
-}
-
-func seedUserFromRecord(rec map[string]string, password string) (emulator.SeedUser, error) {
-	u := emulator.SeedUser{Username: rec["username"], Status: rec["status"], Email: rec["email"], Phone: rec["phone_number"], Password: password, Sub: rec["sub"]}
-	if u.Username == "" {
-		return u, errors.New("username is empty")
-	}
-	if _, has := rec["email"]; !has {
-		u.Email, u.EmailVerified = u.Username+"@example.com", true
-	}
-	for key, dst := range map[string]*bool{"email_verified": &u.EmailVerified, "phone_number_verified": &u.PhoneVerified} {
-		if v := rec[key]; v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return u, fmt.Errorf("%s %q: want true or false", key, v)
-			}
-			*dst = b
-		}
-	}
-	if v := rec["enabled"]; v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return u, fmt.Errorf("enabled %q: want true or false", v)
-		}
-		u.Disabled = !b
-	}
-	for key, dst := range map[string]*time.Time{"created": &u.Created, "last_modified": &u.LastModified} {
-		if v := rec[key]; v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return u, fmt.Errorf("%s %q: want an RFC 3339 time", key, v)
-			}
-			*dst = t
-		}
-	}
-	if u.Status != "" && u.Status != emulator.StatusConfirmed {
-		u.Password = "" // a seed password is a permanent one
-	}
-	return u, nil
-}
-
-func csvRows(r io.Reader, yield func(int, map[string]string) error) error {
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	res, err := srv.SeedFromManifest(poolID, path, f, format, password)
 	if err != nil {
-		return fmt.Errorf("read CSV header: %w", err)
+		return res.Added, fmt.Errorf("seed manifest: %w", err)
 	}
-	col := -1
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		header[i] = h
-		if h == "username" {
-			col = i
-		}
+	if res.Repeated > 0 {
+		fmt.Fprintf(stderr, "emulator: %s: skipped %d repeated usernames\n", path, res.Repeated)
 	}
-	if col < 0 {
-		return errors.New("the CSV header has no username column")
-	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		m := make(map[string]string, len(rec))
-		for i, v := range rec {
-			if i < len(header) {
-				m[header[i]] = strings.TrimSpace(v)
-			}
-		}
-		if err := yield(line, m); err != nil {
-			return err
-		}
-	}
-}
-
-func jsonlRows(r io.Reader, yield func(int, map[string]string) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if text == "" {
-			continue
-		}
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(text), &obj); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-		m := make(map[string]string, len(obj))
-		for k, v := range obj {
-			switch v := v.(type) {
-			case string:
-				m[k] = v
-			case bool:
-				m[k] = strconv.FormatBool(v)
-			case nil:
-			default:
-				m[k] = fmt.Sprint(v)
-			}
-		}
-		if err := yield(line, m); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
+	return res.Added, nil
 }
