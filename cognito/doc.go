@@ -1,7 +1,9 @@
 // Package cognito is cogpass's adapter to Amazon Cognito user pools: the
-// API interface the job and the export call, the SDK client constructor,
-// the classification of every failed call into what the job does next
-// (docs/errors.md), and one paced, classified, retried Call.
+// API interface a job calls (API), the SDK client constructor (NewClient:
+// the retryer off, and the closed-connection workaround OwnBody), the
+// classification of every failed call into what the caller does next
+// (Classify, Backoff; docs/errors.md), and one paced, classified, retried
+// Call that the job's rows, the export's pages and the pool reads share.
 //
 // Its leaves, cognito/quota (the per-account quota categories) and
 // cognito/policy (the password policy and generator), import no SDK and

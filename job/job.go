@@ -4,12 +4,9 @@
 package job
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
-
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"cogpass/cognito"
 	"cogpass/cognito/policy"
@@ -39,16 +36,6 @@ const (
 	CodePasswordPolicy     = "InvalidPasswordException"
 	CodeFederatedUser      = "FederatedUser"
 )
-
-// API is the part of the Cognito client the job calls. The SDK client
-// satisfies it; tests use it too, against the emulator or a fake.
-type API interface {
-	AdminSetUserPassword(context.Context, *cip.AdminSetUserPasswordInput, ...func(*cip.Options)) (*cip.AdminSetUserPasswordOutput, error)
-	AdminResetUserPassword(context.Context, *cip.AdminResetUserPasswordInput, ...func(*cip.Options)) (*cip.AdminResetUserPasswordOutput, error)
-	ChangePassword(context.Context, *cip.ChangePasswordInput, ...func(*cip.Options)) (*cip.ChangePasswordOutput, error)
-	AdminGetUser(context.Context, *cip.AdminGetUserInput, ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
-	DescribeUserPool(context.Context, *cip.DescribeUserPoolInput, ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
-}
 
 // Rows is a source of manifest rows; *input.Reader is one.
 type Rows interface {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"cogpass/cognito"
 )
 
 // maxProblems is how many problems a preflight keeps to show; it still
@@ -56,7 +58,7 @@ func (p *Plan) duplicateOf(line int) (int, bool) {
 // policy, unless cfg.Policy is given), and finds users named twice in the
 // same pool, by the pool's case rule (identity.go). It keeps 12 bytes a
 // row, so a million rows take 12 MB.
-func Preflight(ctx context.Context, cfg Config, api API, rows Rows) (*Plan, error) {
+func Preflight(ctx context.Context, cfg Config, api cognito.API, rows Rows) (*Plan, error) {
 	r, err := newRunner(ctx, cfg, api)
 	if err != nil {
 		return nil, err

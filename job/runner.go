@@ -36,7 +36,7 @@ var errStopped = errors.New("job stopped")
 type runner struct {
 	cfg     Config
 	op      operation // the command's write
-	api     API
+	api     cognito.API
 	rep     ReportWriter
 	secrets SecretsWriter
 	log     *slog.Logger
@@ -82,7 +82,7 @@ type runner struct {
 // Run runs the job to the end of rows, or until it is stopped by ctx or a
 // fatal error, which it returns as a *Fatal. Per-row failures are report
 // rows, not errors.
-func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, secrets SecretsWriter) (*Summary, error) {
+func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep ReportWriter, secrets SecretsWriter) (*Summary, error) {
 	r, err := newRunner(ctx, cfg, api)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg Config, api API, rows Rows, rep ReportWriter, 
 
 // newRunner sets up what Run and Preflight share: the contexts, the
 // pacers and the pool cache.
-func newRunner(ctx context.Context, cfg Config, api API) (*runner, error) {
+func newRunner(ctx context.Context, cfg Config, api cognito.API) (*runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito"
 	"cogpass/cognito/quota"
 	"cogpass/input"
 	"cogpass/report"
@@ -69,7 +70,7 @@ func (signOut) target(string) string { return "" }
 
 // setupSignOut checks that the client can sign users out, and picks the
 // sign-out's pacer.
-func (r *runner) setupSignOut(api API) error {
+func (r *runner) setupSignOut(api cognito.API) error {
 	if !r.cfg.SignOut || r.cfg.DryRun {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"golang.org/x/sync/errgroup"
 
+	"cogpass/cognito"
 	"cogpass/pacing"
 )
 
@@ -43,7 +44,7 @@ type VerifyResult struct {
 // are, and calls fn with each result, from one goroutine at a time, in no
 // particular order. A job-fatal error (credentials, a missing pool) stops it
 // and is returned as a *Fatal; rows not looked up by then get no result.
-func Verify(ctx context.Context, cfg Config, api API, pool string, rows []VerifyRow, fn func(VerifyResult) error) error {
+func Verify(ctx context.Context, cfg Config, api cognito.API, pool string, rows []VerifyRow, fn func(VerifyResult) error) error {
 	if cfg.Command == "" {
 		cfg.Command = Reset
 	}

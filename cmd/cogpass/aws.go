@@ -6,17 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/smithy-go/logging"
 
 	"cogpass/cognito"
 )
@@ -35,59 +28,25 @@ func (a *awsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.profile, "profile", "", "named profile from the shared AWS config and credentials files")
 }
 
-// newClient builds the Cognito client. The SDK's retryer is off: the job
-// paces and retries every call itself, and the SDK's retry token bucket
-// would give up under sustained throttling.
+// newClient builds the Cognito client (cognito.NewClient) from the AWS
+// flags, for conns calls in flight at once.
 func newClient(ctx context.Context, a awsFlags, conns int) (*cip.Client, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
-		// The SDK's own log lines (such as "WARN falling back to IMDSv1"
-		// while the default chain looks for credentials) go straight to
-		// os.Stderr, around cogpass's one-line errors and over the progress
-		// bar; every failure they warn of reaches cogpass as an error.
-		config.WithLogger(logging.Nop{}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			// One idle connection per worker, or every call past the
-			// default two would open a new TLS connection.
-			t.MaxIdleConns = conns + 16
-			t.MaxIdleConnsPerHost = conns + 16
-		}).WithDialerOptions(func(d *net.Dialer) { d.Timeout = 10 * time.Second }).WithTimeout(60 * time.Second)),
+	client, err := cognito.NewClient(ctx, cognito.Options{
+		Region:      a.region,
+		Profile:     a.profile,
+		EndpointURL: a.endpointURL,
+		Anonymous:   a.noSignRequest,
+		// An emulator on this machine: no instance metadata service.
+		NoInstanceMetadata: a.loopback(),
+		Conns:              conns,
+	})
+	switch {
+	case errors.Is(err, cognito.ErrNoRegion):
+		return nil, usageError("no AWS region: give --region, set AWS_REGION, or set a region in your profile")
+	case err != nil:
+		return nil, usageError("%v", err)
 	}
-	if a.region != "" {
-		opts = append(opts, config.WithRegion(a.region))
-	}
-	if a.profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(a.profile))
-	}
-	if a.noSignRequest {
-		opts = append(opts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
-	}
-	if a.loopback() {
-		// An emulator on this machine: the SDK must not ask an EC2 instance
-		// metadata service for credentials (a second's wait off EC2, and an
-		// instance role's credentials have no business there), as
-		// AWS_EC2_METADATA_DISABLED=true would say.
-		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, usageError("load AWS configuration: %v", err)
-	}
-	if cfg.Region == "" {
-		if a.endpointURL == "" && os.Getenv("AWS_ENDPOINT_URL") == "" && os.Getenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER") == "" {
-			return nil, usageError("no AWS region: give --region, set AWS_REGION, or set a region in your profile")
-		}
-		// An emulator does not care; the SDK wants one to sign with.
-		cfg.Region = "us-east-1"
-	}
-	// Wrapped after loading, so that the config's own changes to the
-	// client (AWS_CA_BUNDLE) still apply.
-	cfg.HTTPClient = cognito.OwnBody{Client: cfg.HTTPClient}
-	return cip.NewFromConfig(cfg, func(o *cip.Options) {
-		if a.endpointURL != "" {
-			o.BaseEndpoint = aws.String(a.endpointURL)
-		}
-	}), nil
+	return client, nil
 }
 
 // credentialHint is a line of advice for a job stopped by rejected or

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go/logging"
 
 	"cogpass/cognito/policy"
 	"cogpass/cognito/quota"
@@ -540,20 +539,5 @@ func TestNoInstanceMetadataForLoopback(t *testing.T) {
 	ln.Close()
 	if n := conns.Load(); n != 0 {
 		t.Errorf("the instance metadata service got %d connections", n)
-	}
-}
-
-// The SDK logs nothing of its own: its lines (WARN falling back to IMDSv1
-// while it looks for credentials) would go to os.Stderr beside cogpass's
-// one-line error.
-func TestSDKLogsNothing(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "x")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
-	client, err := newClient(context.Background(), awsFlags{region: "us-east-1", endpointURL: "https://cognito-idp.us-east-1.amazonaws.com"}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := client.Options().Logger.(logging.Nop); !ok {
-		t.Errorf("the SDK client logs with %T, want logging.Nop", client.Options().Logger)
 	}
 }

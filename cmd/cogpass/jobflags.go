@@ -376,7 +376,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		return usageError("--summary-json %s exists: refusing to overwrite it (move it away, or choose another file)", f.summaryJSON)
 	}
 
-	var api job.API
+	var api cognito.API
 	if !f.offline {
 		// One idle connection per worker. Without --concurrency the job
 		// grows to pacing.MaxWorkers workers at a high --rate; with an idle

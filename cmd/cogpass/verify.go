@@ -189,7 +189,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // jobConnection is the region and endpoint a job's client sends to, for its
 // record: `cogpass verify` reads them back.
-func jobConnection(api job.API, a awsFlags) (region, endpoint string) {
+func jobConnection(api cognito.API, a awsFlags) (region, endpoint string) {
 	if c, ok := api.(interface{ Options() cip.Options }); ok {
 		o := c.Options()
 		region = o.Region
