@@ -5,15 +5,23 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
 
 // UserStatuses are Cognito's UserStatusType values, which a selection by
-// status accepts.
-var UserStatuses = []string{"UNCONFIRMED", "CONFIRMED", "ARCHIVED", "COMPROMISED", "UNKNOWN", "RESET_REQUIRED", "FORCE_CHANGE_PASSWORD", "EXTERNAL_PROVIDER"}
+// status accepts, in the SDK's order (the API reference's).
+var UserStatuses = func() []string {
+	var out []string
+	for _, v := range types.UserStatusType("").Values() {
+		out = append(out, string(v))
+	}
+	return out
+}()
 
 // StatusForceChangePassword is the status of a user who holds a temporary
 // password.
-const StatusForceChangePassword = "FORCE_CHANGE_PASSWORD"
+const StatusForceChangePassword = string(types.UserStatusTypeForceChangePassword)
 
 // Selection is what an export keeps of the listing.
 type Selection struct {

@@ -529,6 +529,7 @@ func TestExportUsageErrors(t *testing.T) {
 	}{
 		{"no pool", []string{"export", "--endpoint-url", e.url}, "--user-pool-id is required"},
 		{"unknown status", []string{"--status", "FORCE_CHANGE"}, `--status "FORCE_CHANGE": did you mean FORCE_CHANGE_PASSWORD? (want one of`},
+		{"status like none", []string{"--status", "zzz"}, "cogpass: export: --status \"zzz\": want one of UNCONFIRMED, CONFIRMED, ARCHIVED, COMPROMISED, UNKNOWN, RESET_REQUIRED, FORCE_CHANGE_PASSWORD, EXTERNAL_PROVIDER\n"},
 		{"contradiction", []string{"--expired-temporary", "--status", "CONFIRMED"}, "cogpass: --expired-temporary selects FORCE_CHANGE_PASSWORD users; --status CONFIRMED contradicts it\n"},
 		{"output exists", []string{"--output", exists}, "already exists"},
 		{"output of no known format", []string{"--output", filepath.Join(dir, "users.txt")}, "cannot tell the format"},
