@@ -38,12 +38,8 @@ type exportFlags struct {
 	exclude          string
 	limit            int64
 	rate             float64
-	maxAttempts      int
-	backoffBase      time.Duration
-	backoffCap       time.Duration
-	logFormat        string
-	quiet            bool
-	progressInterval time.Duration
+	retryFlags
+	logFlags
 }
 
 // flagSet is export's FlagSet, bound to f.
@@ -65,12 +61,8 @@ func (f *exportFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.limit, "limit", 0, "stop after writing N users (0: no limit)")
 	op, _ := quota.Lookup("ListUsers")
 	fs.Float64Var(&f.rate, "rate", quota.DefaultRate("ListUsers"), fmt.Sprintf("ceiling on ListUsers calls per second (60 users each); the default is %.0f%% of the %s quota's default %.0f/s", quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
-	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per page before a throttled or faulted listing fails")
-	fs.DurationVar(&f.backoffBase, "backoff-base", cognito.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
-	fs.DurationVar(&f.backoffCap, "backoff-cap", cognito.DefaultBackoff.Cap, "longest retry delay")
-	fs.StringVar(&f.logFormat, "log-format", "text", "text or json (slog) on stderr")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines; errors and the final line only")
-	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often a progress line is logged during a long listing")
+	f.retryFlags.register(fs, "attempts per page before a throttled or faulted listing fails")
+	f.logFlags.register(fs, "no progress lines; errors and the final line only", "how often a progress line is logged during a long listing")
 }
 
 // buildSelection turns --filter, --status and --expired-temporary into the

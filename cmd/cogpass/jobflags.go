@@ -60,21 +60,18 @@ type jobFlags struct {
 	policyFile       string
 	passwordLength   int
 	passwordSymbols  *string
-	maxAttempts      int
-	backoffBase      time.Duration
-	backoffCap       time.Duration
 	resume           bool
 	retryFailed      bool
 	skipInvalid      bool
 	maxFailures      string
 	yes              bool
 	includeFederated bool
-	logFormat        string
-	quiet            bool
 	summaryJSON      string
-	progressInterval time.Duration
 	stopGrace        time.Duration
 	incident         incidentFlags
+
+	retryFlags
+	logFlags
 }
 
 func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
@@ -112,9 +109,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")
 	fs.BoolVar(&f.offline, "offline", false, "with --dry-run: make no call at all, check the manifest alone")
 	fs.StringVar(&f.policyFile, "policy-file", "", "password policy JSON (from describe-user-pool or 'cogpass policy --output json') instead of reading it from the pool")
-	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per call before a throttled or faulted row fails")
-	fs.DurationVar(&f.backoffBase, "backoff-base", cognito.DefaultBackoff.Base, "first retry delay (exponential, full jitter)")
-	fs.DurationVar(&f.backoffCap, "backoff-cap", cognito.DefaultBackoff.Cap, "longest retry delay")
+	f.retryFlags.register(fs, "attempts per call before a throttled or faulted row fails")
 	fs.BoolVar(&f.resume, "resume", false, "continue the job of an existing report: rows already done are not sent again")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "with --resume: send rows whose last outcome was failed again, too")
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "go on when the preflight finds invalid rows; they become failed rows")
@@ -123,10 +118,8 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	if cmd != job.Change {
 		fs.BoolVar(&f.includeFederated, "include-federated", false, "send rows of federated (EXTERNAL_PROVIDER) users too; by default they are skipped")
 	}
-	fs.StringVar(&f.logFormat, "log-format", "text", "text or json (slog) on stderr")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress display or log lines; errors and the summary only")
+	f.logFlags.register(fs, "no progress display or log lines; errors and the summary only", "how often a progress line is logged when stderr is not a terminal")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this new file (on --resume, the job's own earlier summary is replaced)")
-	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often a progress line is logged when stderr is not a terminal")
 	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "on a signal, how long calls in flight may take to finish")
 	f.incident.register(fs, cmd)
 }

@@ -39,7 +39,7 @@ type verifyFlags struct {
 	output      string
 	readRate    float64
 	concurrency int
-	maxAttempts int
+	retryFlags
 }
 
 // flagSet is verify's FlagSet, bound to f.
@@ -51,7 +51,7 @@ func (f *verifyFlags) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.output, "output", "", "verification report, CSV, mode 0600, never overwritten (default: REPORT.verify.csv)")
 	fs.Float64Var(&f.readRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second; the default is %.0f%% of the UserRead quota's default %.0f/s", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent look-ups (default: chosen from the rate)")
-	fs.IntVar(&f.maxAttempts, "max-attempts", cognito.DefaultBackoff.MaxAttempts, "attempts per look-up before a throttled or faulted one is reported as an error")
+	f.registerAttempts(fs, "attempts per look-up before a throttled or faulted one is reported as an error")
 	return fs
 }
 
@@ -143,7 +143,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Command:     job.Command(rec.Command),
 		ReadRate:    f.readRate,
 		Concurrency: f.concurrency,
-		Backoff:     cognito.Backoff{Base: cognito.DefaultBackoff.Base, Cap: cognito.DefaultBackoff.Cap, MaxAttempts: f.maxAttempts},
+		Backoff:     f.backoff(),
 	}
 	runErr := job.Verify(ctx, cfg, client, pool, rows, func(v job.VerifyResult) error {
 		counts[v.Verdict]++
