@@ -6,22 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"cogpass/cognito"
 )
-
-// UserStatuses are Cognito's UserStatusType values, which a selection by
-// status accepts, in the SDK's order (the API reference's).
-var UserStatuses = func() []string {
-	var out []string
-	for _, v := range types.UserStatusType("").Values() {
-		out = append(out, string(v))
-	}
-	return out
-}()
-
-// StatusForceChangePassword is the status of a user who holds a temporary
-// password.
-const StatusForceChangePassword = string(types.UserStatusTypeForceChangePassword)
 
 // Selection is what an export keeps of the listing.
 type Selection struct {
@@ -36,11 +22,11 @@ type Selection struct {
 	ExpiredBefore time.Time
 }
 
-// UnknownStatusError is a status that is none of UserStatuses.
+// UnknownStatusError is a status that is none of cognito.UserStatuses.
 type UnknownStatusError struct{ Status string }
 
 func (e *UnknownStatusError) Error() string {
-	return fmt.Sprintf("user status %q: want one of %s", e.Status, strings.Join(UserStatuses, ", "))
+	return fmt.Sprintf("user status %q: want one of %s", e.Status, strings.Join(cognito.UserStatuses(), ", "))
 }
 
 // StatusConflictError is a selection of expired temporary passwords, which
@@ -48,7 +34,7 @@ func (e *UnknownStatusError) Error() string {
 type StatusConflictError struct{ Status string }
 
 func (e *StatusConflictError) Error() string {
-	return fmt.Sprintf("expired temporary passwords select %s users; status %s contradicts it", StatusForceChangePassword, e.Status)
+	return fmt.Sprintf("expired temporary passwords select %s users; status %s contradicts it", cognito.StatusForceChangePassword, e.Status)
 }
 
 // NewSelection turns a filter, a status and whether only expired temporary
@@ -65,16 +51,16 @@ func NewSelection(filter, status string, expiredTemporary bool) (Selection, erro
 	filter = strings.TrimSpace(filter)
 	if status != "" {
 		s := strings.ToUpper(strings.TrimSpace(status))
-		if !slices.Contains(UserStatuses, s) {
+		if !slices.Contains(cognito.UserStatuses(), s) {
 			return sel, &UnknownStatusError{Status: status}
 		}
 		sel.Status = s
 	}
 	if expiredTemporary {
-		if sel.Status != "" && sel.Status != StatusForceChangePassword {
+		if sel.Status != "" && sel.Status != cognito.StatusForceChangePassword {
 			return sel, &StatusConflictError{Status: sel.Status}
 		}
-		sel.Status = StatusForceChangePassword
+		sel.Status = cognito.StatusForceChangePassword
 	}
 	switch {
 	case filter != "":

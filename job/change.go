@@ -7,6 +7,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito"
 	"cogpass/input"
 	"cogpass/report"
 )
@@ -102,7 +103,7 @@ func (change) settle(r *runner, w *write, res *callResult) settlement {
 // so.
 func (change) target(action string) string {
 	if action == ActionChange {
-		return StatusConfirmed
+		return cognito.StatusConfirmed
 	}
 	return ""
 }

@@ -39,7 +39,7 @@ func TestSkipStatusSkipsUsersAfterTheLookUp(t *testing.T) {
 		api := statusAPI(t, map[string]types.UserStatusType{"user002": types.UserStatusTypeResetRequired, "user004": types.UserStatusTypeResetRequired})
 		cfg := baseConfig(Reset)
 		cfg.IncludeFederated = true // the look-up is made for --skip-status alone
-		cfg.SkipStatus = []string{StatusResetRequired}
+		cfg.SkipStatus = []string{cognito.StatusResetRequired}
 		rep := &memReport{}
 		sum, err := Run(t.Context(), cfg, api, rowsOf(t, manifest(5)), rep, &memSecrets{})
 		if err != nil {
@@ -51,7 +51,7 @@ func TestSkipStatusSkipsUsersAfterTheLookUp(t *testing.T) {
 		for _, r := range rep.byLine() {
 			skipped := r.Username == "user002" || r.Username == "user004"
 			switch {
-			case skipped && (r.Outcome != report.Skipped || r.Message != "user is RESET_REQUIRED; --skip-status" || r.UserStatus != StatusResetRequired):
+			case skipped && (r.Outcome != report.Skipped || r.Message != "user is RESET_REQUIRED; --skip-status" || r.UserStatus != cognito.StatusResetRequired):
 				t.Errorf("%s: %s %q %s, want a skipped row with the reason", r.Username, r.Outcome, r.Message, r.UserStatus)
 			case !skipped && r.Outcome != report.Succeeded:
 				t.Errorf("%s: %s, want succeeded", r.Username, r.Outcome)
@@ -202,7 +202,7 @@ func TestSignOutAfterEachWrite(t *testing.T) {
 		}
 		for i, w := range want {
 			r := rows[i]
-			if r.Outcome != w.outcome || r.ErrorCode != w.code || r.SignedOut != w.signedOut || !strings.Contains(r.Message, w.says) || (r.UserStatus != StatusResetRequired && r.Line != 5) {
+			if r.Outcome != w.outcome || r.ErrorCode != w.code || r.SignedOut != w.signedOut || !strings.Contains(r.Message, w.says) || (r.UserStatus != cognito.StatusResetRequired && r.Line != 5) {
 				t.Errorf("line %d: %s %s signed_out=%q %q %s; want %s %s %q containing %q", r.Line, r.Outcome, r.ErrorCode, r.SignedOut, r.Message, r.UserStatus, w.outcome, w.code, w.signedOut, w.says)
 			}
 		}
@@ -280,7 +280,7 @@ func TestVerifyRetriesThrottledLookUps(t *testing.T) {
 		if err := Verify(t.Context(), cfg, api, "us-east-1_Test", rows, func(v VerifyResult) error { got[v.Line] = v; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if got[2].Verdict != VerdictMatch || got[3].Verdict != VerdictMismatch || got[3].UserStatus != StatusConfirmed || got[4].Verdict != VerdictUnchecked {
+		if got[2].Verdict != VerdictMatch || got[3].Verdict != VerdictMismatch || got[3].UserStatus != cognito.StatusConfirmed || got[4].Verdict != VerdictUnchecked {
 			t.Errorf("verdicts %+v", got)
 		}
 		if calls.Load() != 4 {
@@ -302,7 +302,7 @@ func TestSkipStatusStillSignsOut(t *testing.T) {
 				return nil
 			}}
 		cfg := baseConfig(Reset)
-		cfg.SignOut, cfg.SkipStatus = true, []string{StatusResetRequired}
+		cfg.SignOut, cfg.SkipStatus = true, []string{cognito.StatusResetRequired}
 		rep := &memReport{}
 		if _, err := Run(t.Context(), cfg, api, rowsOf(t, manifest(3)), rep, &memSecrets{}); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"cogpass/cognito"
 	"cogpass/cognito/quota"
 	"cogpass/input"
 )
@@ -22,11 +23,11 @@ func TestOperationsTable(t *testing.T) {
 		action    string
 		status    string
 	}{
-		{Set, "AdminSetUserPassword", Config{}, input.Row{}, ActionSetTemporary, StatusForceChange},
-		{Set, "AdminSetUserPassword", Config{Permanent: true}, input.Row{}, ActionSetPermanent, StatusConfirmed},
-		{Set, "AdminSetUserPassword", Config{}, input.Row{Permanent: &yes}, ActionSetPermanent, StatusConfirmed},
-		{Reset, "AdminResetUserPassword", Config{}, input.Row{}, ActionReset, StatusResetRequired},
-		{Change, "ChangePassword", Config{}, input.Row{}, ActionChange, StatusConfirmed},
+		{Set, "AdminSetUserPassword", Config{}, input.Row{}, ActionSetTemporary, cognito.StatusForceChangePassword},
+		{Set, "AdminSetUserPassword", Config{Permanent: true}, input.Row{}, ActionSetPermanent, cognito.StatusConfirmed},
+		{Set, "AdminSetUserPassword", Config{}, input.Row{Permanent: &yes}, ActionSetPermanent, cognito.StatusConfirmed},
+		{Reset, "AdminResetUserPassword", Config{}, input.Row{}, ActionReset, cognito.StatusResetRequired},
+		{Change, "ChangePassword", Config{}, input.Row{}, ActionChange, cognito.StatusConfirmed},
 	}
 	for _, c := range cases {
 		if got := c.cmd.Operation(); got != c.operation {
@@ -60,7 +61,7 @@ func TestValidateRefusesWhatAnOperationCannotDo(t *testing.T) {
 		want string
 	}{
 		{Config{Command: Change, Rate: 1, SignOut: true}, "change takes neither a status to skip nor a sign-out"},
-		{Config{Command: Change, Rate: 1, SkipStatus: []string{StatusConfirmed}}, "change takes neither a status to skip nor a sign-out"},
+		{Config{Command: Change, Rate: 1, SkipStatus: []string{cognito.StatusConfirmed}}, "change takes neither a status to skip nor a sign-out"},
 		{Config{Command: "delete", Rate: 1}, `unknown command "delete"`},
 	} {
 		err := c.cfg.validate()
@@ -69,7 +70,7 @@ func TestValidateRefusesWhatAnOperationCannotDo(t *testing.T) {
 		}
 	}
 	for _, cmd := range []Command{Set, Reset} {
-		cfg := Config{Command: cmd, Rate: 1, SignOut: true, SkipStatus: []string{StatusResetRequired}}
+		cfg := Config{Command: cmd, Rate: 1, SignOut: true, SkipStatus: []string{cognito.StatusResetRequired}}
 		if err := cfg.validate(); err != nil {
 			t.Errorf("%s with a sign-out and a status to skip: %v", cmd, err)
 		}

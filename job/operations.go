@@ -13,14 +13,6 @@ import (
 	"cogpass/cognito/policy"
 )
 
-// User statuses as Cognito names them.
-const (
-	StatusForceChange      = "FORCE_CHANGE_PASSWORD"
-	StatusConfirmed        = "CONFIRMED"
-	StatusResetRequired    = "RESET_REQUIRED"
-	StatusExternalProvider = "EXTERNAL_PROVIDER"
-)
-
 // pool is what the job knows of one user pool.
 type pool struct {
 	policy policy.Policy

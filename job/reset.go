@@ -7,6 +7,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/cognito"
 	"cogpass/input"
 	"cogpass/report"
 )
@@ -44,7 +45,7 @@ func (reset) plan(r *runner, out *report.Row, w *write, user *cip.AdminGetUserOu
 		out.Outcome, out.ErrorCode = report.Failed, "NotAuthorizedException"
 		out.Message = "would fail: User is disabled"
 		return
-	case status == StatusForceChange:
+	case status == cognito.StatusForceChangePassword:
 		out.Outcome, out.ErrorCode = report.Failed, "NotAuthorizedException"
 		out.Message = "would fail: Cognito cannot reset a user in FORCE_CHANGE_PASSWORD; set a new temporary password instead"
 		return
@@ -52,7 +53,7 @@ func (reset) plan(r *runner, out *report.Row, w *write, user *cip.AdminGetUserOu
 		out.Outcome, out.ErrorCode = report.Failed, "InvalidParameterException"
 		out.Message = "would fail: the user has no verified email or phone number to send the code to"
 		return
-	case status == StatusResetRequired:
+	case status == cognito.StatusResetRequired:
 		notes = append(notes, "already RESET_REQUIRED: a new code would be sent")
 	}
 	r.countResetMessage(w.poolID, user.UserAttributes)
@@ -82,7 +83,7 @@ func (reset) settle(*runner, *write, *callResult) settlement { return settleUnkn
 // https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminResetUserPassword.html
 func (reset) target(action string) string {
 	if action == ActionReset {
-		return StatusResetRequired
+		return cognito.StatusResetRequired
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito"
 	"cogpass/input"
 	"cogpass/report"
 )
@@ -156,7 +157,7 @@ func (r *runner) process(row input.Row) {
 			return
 		}
 		out.UserStatus = string(user.UserStatus)
-		if user.UserStatus == StatusExternalProvider && !r.cfg.IncludeFederated {
+		if string(user.UserStatus) == cognito.StatusExternalProvider && !r.cfg.IncludeFederated {
 			out.Outcome, out.ErrorCode = report.Skipped, CodeFederatedUser
 			out.Message = "federated user (EXTERNAL_PROVIDER): its password lives with the identity provider; --include-federated sends it anyway"
 			r.done(out, start)

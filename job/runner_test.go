@@ -172,8 +172,8 @@ func TestSetGeneratesPasswordsAndReportsEveryRow(t *testing.T) {
 			code, status string
 			action       string
 		}{
-			{2, report.Succeeded, "", StatusForceChange, ActionSetTemporary},
-			{3, report.Succeeded, "", StatusConfirmed, ActionSetPermanent},
+			{2, report.Succeeded, "", cognito.StatusForceChangePassword, ActionSetTemporary},
+			{3, report.Succeeded, "", cognito.StatusConfirmed, ActionSetPermanent},
 			{4, report.Failed, "UserNotFoundException", "", ActionSetTemporary},
 			{5, report.Failed, CodeInvalidManifestRow, "", ActionSetTemporary},
 			{6, report.Failed, CodePasswordPolicy, "", ActionSetTemporary},

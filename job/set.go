@@ -6,6 +6,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"cogpass/cognito"
 	"cogpass/input"
 	"cogpass/report"
 )
@@ -47,7 +48,7 @@ func (set) plan(r *runner, out *report.Row, w *write, user *cip.AdminGetUserOutp
 		return
 	}
 	notes := userNotes(user)
-	if out.Action == ActionSetTemporary && string(user.UserStatus) == StatusForceChange {
+	if out.Action == ActionSetTemporary && string(user.UserStatus) == cognito.StatusForceChangePassword {
 		notes = append(notes, "already FORCE_CHANGE_PASSWORD: the temporary password would be replaced")
 	}
 	if w.row.Password != "" {
@@ -90,9 +91,9 @@ func (set) settle(_ *runner, _ *write, res *callResult) settlement {
 func (set) target(action string) string {
 	switch action {
 	case ActionSetTemporary:
-		return StatusForceChange
+		return cognito.StatusForceChangePassword
 	case ActionSetPermanent:
-		return StatusConfirmed
+		return cognito.StatusConfirmed
 	}
 	return ""
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"cogpass/cognito"
 )
 
 const completionExample = `Complete cogpass commands and flags in bash, for this shell and every new one:
@@ -28,10 +30,8 @@ var (
 		"manifest-format":      {"csv", "jsonl"},
 		"policy output":        {"text", "json"},
 		"export output-format": {"csv", "jsonl"},
-		"export status": {"CONFIRMED", "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED", "UNCONFIRMED",
-			"EXTERNAL_PROVIDER", "ARCHIVED", "COMPROMISED", "UNKNOWN"},
-		"skip-status": {"RESET_REQUIRED", "FORCE_CHANGE_PASSWORD", "CONFIRMED", "UNCONFIRMED",
-			"EXTERNAL_PROVIDER", "ARCHIVED", "COMPROMISED", "UNKNOWN"},
+		"export status":        cognito.UserStatuses(),
+		"skip-status":          cognito.UserStatuses(),
 	}
 	fileFlags = map[string]bool{
 		"manifest": true, "report": true, "secrets": true, "policy-file": true,

@@ -73,9 +73,9 @@ func buildSelection(filter, status string, expiredTemporary bool) (export.Select
 	var conflict *export.StatusConflictError
 	switch {
 	case errors.As(err, &unknown):
-		return sel, unknownValue("export", "status", status, export.UserStatuses)
+		return sel, unknownValue("export", "status", status, cognito.UserStatuses())
 	case errors.As(err, &conflict):
-		return sel, usageError("--expired-temporary selects %s users; --status %s contradicts it", export.StatusForceChangePassword, conflict.Status)
+		return sel, usageError("--expired-temporary selects %s users; --status %s contradicts it", cognito.StatusForceChangePassword, conflict.Status)
 	}
 	return sel, err
 }

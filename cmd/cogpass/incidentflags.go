@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
+	"cogpass/cognito"
 	"cogpass/input"
 	"cogpass/job"
 )
@@ -61,10 +60,7 @@ func (f *incidentFlags) check(cmd job.Command) error {
 // parseStatuses reads STATUS[,STATUS] against the SDK's UserStatusType
 // values; a misspelt one is a usage error with the closest value.
 func parseStatuses(list string) ([]string, error) {
-	var known []string
-	for _, v := range types.UserStatusType("").Values() {
-		known = append(known, string(v))
-	}
+	known := cognito.UserStatuses()
 	slices.Sort(known)
 	var out []string
 	for _, s := range strings.Split(list, ",") {
