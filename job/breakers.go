@@ -25,26 +25,28 @@ type poolLevelStreak struct {
 }
 
 // writeAnswered tells the breakers how a row's write call ended: code is
-// the error code, "" for a success. It stops the job when the pool-level
-// streak reaches poolLevelStop; the rows of the streak are failed rows with
-// a code that is not final, so --resume sends them again.
-func (r *runner) writeAnswered(line int, code string) {
+// the error code, "" for a success. It returns the *Fatal that stops the
+// job when the pool-level streak reaches poolLevelStop; the rows of the
+// streak are failed rows with a code that is not final, so --resume sends
+// them again.
+func (r *runner) writeAnswered(line int, code string) *Fatal {
 	s := &r.poolLevel
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if code == "" || !cognito.PoolLevelCode(code) {
 		s.code, s.n = "", 0
-		return
+		return nil
 	}
 	if code != s.code {
 		s.code, s.n = code, 0
 	}
 	s.n++
 	if s.n == poolLevelStop {
-		r.stop(&Fatal{Line: line, Code: code, Err: fmt.Errorf(
+		return &Fatal{Line: line, Code: code, Err: fmt.Errorf(
 			"%d rows in a row failed with %s: the pool's Lambda trigger (the custom message or custom sender trigger %s runs) is failing, not the rows; fix the trigger (its CloudWatch logs say why), then resume",
-			poolLevelStop, code, r.op.Operation())})
+			poolLevelStop, code, r.op.Operation())}
 	}
+	return nil
 }
 
 // codePoolNotFound is Cognito's answer for a pool that does not exist.

@@ -87,6 +87,9 @@ func (change) settle(r *runner, w *write, res *callResult) settlement {
 	})
 	res.attempts += check.attempts
 	res.busy += check.busy
+	if res.fatal == nil {
+		res.fatal = check.fatal
+	}
 	switch {
 	case errors.Is(check.err, errStopped):
 		return settleStopped

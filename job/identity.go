@@ -1,6 +1,7 @@
 package job
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strings"
@@ -81,17 +82,25 @@ func (s *seenSet) claim(h uint64, line int) (first int, dup bool) {
 // policy file's rule, else the API's default, case-sensitive. The look-up's
 // canonical username still finds the same user in another case.
 func (r *runner) caseSensitive(poolID string) bool {
+	sensitive, _ := r.caseRule(poolID)
+	return sensitive
+}
+
+// caseRule is caseSensitive, and the *Fatal met reading the pool, if any.
+func (r *runner) caseRule(poolID string) (bool, *Fatal) {
 	if r.cfg.CaseSensitive != nil {
-		return *r.cfg.CaseSensitive
+		return *r.cfg.CaseSensitive, nil
 	}
 	if !r.op.traits().password || r.cfg.Offline || poolID == "" {
-		return true
+		return true, nil
 	}
 	p, err := r.pools.get(poolID)
 	if err != nil {
-		return true
+		var fatal *Fatal
+		errors.As(err, &fatal)
+		return true, fatal
 	}
-	return p.caseSensitive
+	return p.caseSensitive, nil
 }
 
 // rowPool is the pool a row is sent to.
@@ -105,13 +114,20 @@ func (r *runner) rowPool(row input.Row) string {
 // spelledTwice says whether an earlier row named the same user by the
 // pool's case rule, and which. With a preflight it asks the plan; without
 // one (a dry run, a manifest on stdin) it keeps its own seen-set, filled in
-// manifest order by the reader, so both find the same duplicates.
-func (r *runner) spelledTwice(row input.Row) (int, bool) {
+// manifest order by the reader, so both find the same duplicates. A *Fatal
+// met reading the pool's case rule stops the job.
+func (r *runner) spelledTwice(row input.Row) (int, bool, *Fatal) {
 	if r.cfg.Plan != nil {
-		return r.cfg.Plan.duplicateOf(row.Line)
+		first, dup := r.cfg.Plan.duplicateOf(row.Line)
+		return first, dup, nil
 	}
 	pool := r.rowPool(row)
-	return r.seen.claim(userKey(r.seed, pool, row.Username, r.caseSensitive(pool)), row.Line)
+	sensitive, fatal := r.caseRule(pool)
+	if fatal != nil {
+		return 0, false, fatal
+	}
+	first, dup := r.seen.claim(userKey(r.seed, pool, row.Username, sensitive), row.Line)
+	return first, dup, nil
 }
 
 // resolvedTwice says whether an earlier row resolved to the same user

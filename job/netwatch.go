@@ -97,8 +97,9 @@ func (w *netWatch) state(now time.Time) (silent time.Duration, waiting, failed i
 	return now.Sub(from), waiting, w.failed, w.lastErr
 }
 
-// watchNetwork runs the watch until done is closed.
-func (r *runner) watchNetwork(done <-chan struct{}) {
+// watchNetwork runs the watch until done is closed, or returns the *Fatal
+// that stops the job when the endpoint has not answered for NetworkDown.
+func (r *runner) watchNetwork(done <-chan struct{}) error {
 	warn, down := r.cfg.NetworkWarn, r.cfg.NetworkDown
 	tick := time.NewTicker(max(warn/5, 10*time.Millisecond))
 	defer tick.Stop()
@@ -106,7 +107,7 @@ func (r *runner) watchNetwork(done <-chan struct{}) {
 	for {
 		select {
 		case <-done:
-			return
+			return nil
 		case <-tick.C:
 		}
 		now := time.Now()
@@ -119,8 +120,7 @@ func (r *runner) watchNetwork(done <-chan struct{}) {
 			what = fmt.Sprintf("%d calls failed (%s), %d waiting", failed, shortError(lastErr), waiting)
 		}
 		if silent >= down {
-			r.stop(&Fatal{Code: CodeNetworkDown, Err: fmt.Errorf("no answer from %s for %s: %s; the network or the endpoint is down", r.endpoint(), silent.Round(time.Second), what)})
-			return
+			return &Fatal{Code: CodeNetworkDown, Err: fmt.Errorf("no answer from %s for %s: %s; the network or the endpoint is down", r.endpoint(), silent.Round(time.Second), what)}
 		}
 		if now.Sub(warned) >= warn {
 			warned = now

@@ -55,6 +55,8 @@ func (ps *pools) get(id string) (*pool, error) {
 	return e.p, e.err
 }
 
+// loadPool reads a pool's policy. A *Fatal it returns stops the job: the
+// caller returns it to the runner's group.
 func (r *runner) loadPool(id string) (*pool, error) {
 	p := &pool{caseSensitive: true}
 	switch {
@@ -74,14 +76,16 @@ func (r *runner) loadPool(id string) (*pool, error) {
 			return err
 		}))
 		if res.err != nil {
+			if res.fatal != nil {
+				return nil, res.fatal
+			}
 			if errors.Is(res.err, errStopped) {
 				return nil, errStopped
 			}
 			// A pool that cannot be read is a fatal condition for a job
 			// with one pool; with a pool per row it fails that pool's rows.
 			if id == r.cfg.UserPoolID {
-				r.stop(&Fatal{Code: res.code, Err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)})
-				return nil, errStopped
+				return nil, &Fatal{Code: res.code, Err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)}
 			}
 			return nil, &poolError{code: res.code, err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)}
 		}
@@ -93,8 +97,7 @@ func (r *runner) loadPool(id string) (*pool, error) {
 		gen, err = gen.WithSymbols(*r.cfg.PasswordSymbols)
 	}
 	if err != nil {
-		r.stop(&Fatal{Err: fmt.Errorf("pool %s: %w", id, err)})
-		return nil, errStopped
+		return nil, &Fatal{Err: fmt.Errorf("pool %s: %w", id, err)}
 	}
 	p.gen = gen
 	return p, nil

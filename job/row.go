@@ -35,8 +35,8 @@ type rowProblem struct {
 }
 
 // prepare checks a valid manifest row and picks its password (generating
-// one when generate is set and the row has none). errStopped means the job
-// is stopping.
+// one when generate is set and the row has none). An error is errStopped
+// (the job is stopping) or the *Fatal that stops it.
 func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, error) {
 	var p prepared
 	if problem := r.op.check(row); problem != nil {
@@ -57,7 +57,7 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 	}
 	pool, err := r.pools.get(p.poolID)
 	if err != nil {
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, errStopped) || errors.As(err, new(*Fatal)) {
 			return p, nil, err
 		}
 		code := "DescribeUserPool"
@@ -75,8 +75,7 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 	}
 	if generate {
 		if p.password, err = pool.gen.Generate(); err != nil {
-			r.stop(&Fatal{Line: row.Line, Err: err})
-			return p, nil, errStopped
+			return p, nil, &Fatal{Line: row.Line, Err: err}
 		}
 		p.generated = true
 	}
@@ -89,30 +88,32 @@ func (c Config) lookups() bool {
 	return !c.DryRun && operations[c.Command].traits().admin && (c.CheckFederated && !c.IncludeFederated || len(c.SkipStatus) > 0)
 }
 
-// process takes one valid manifest row to its report row.
-func (r *runner) process(row input.Row) {
+// process takes one valid manifest row to its report row. It returns the
+// *Fatal the row met, which stops the job, once the row is where it must be:
+// with its report row, or with none when it was not sent (a resumed run
+// sends it).
+func (r *runner) process(row input.Row) *Fatal {
 	start := time.Now()
 	out := report.Row{Line: row.Line, Username: row.Username, Action: r.action(row)}
 	if first, dup := r.cfg.Plan.duplicateOf(row.Line); dup {
 		out.Outcome, out.ErrorCode = report.Failed, CodeDuplicateUser
 		out.Message = fmt.Sprintf("line %d: the same user is on line %d, which is the one sent", row.Line, first)
-		r.done(out, start)
-		return
+		return r.done(out, start)
 	}
 	if r.cfg.SignOut && r.cfg.WriteDone != nil && r.cfg.WriteDone(row.Line) {
-		r.signOutOnly(row, start)
-		return
+		return r.signOutOnly(row, start)
 	}
 
 	// Prepare.
 	p, problem, err := r.prepare(row, !r.cfg.DryRun)
 	if err != nil {
-		return
+		var fatal *Fatal
+		errors.As(err, &fatal)
+		return fatal
 	}
 	if problem != nil {
 		out.Outcome, out.ErrorCode, out.Message = report.Failed, problem.code, problem.message
-		r.done(out, start)
-		return
+		return r.done(out, start)
 	}
 	w := &write{row: row, poolID: p.poolID, action: out.Action, password: p.password, generated: p.generated}
 	if r.cfg.DryRun && r.op.traits().password && w.password == "" {
@@ -128,8 +129,7 @@ func (r *runner) process(row input.Row) {
 	}()
 	if msg, gone := r.poolGone(w.poolID); gone {
 		out.Outcome, out.ErrorCode, out.Message = report.Failed, codePoolNotFound, msg
-		r.done(out, start)
-		return
+		return r.done(out, start)
 	}
 
 	// Look-up, when the job needs the user's state: a dry run reports it,
@@ -146,22 +146,20 @@ func (r *runner) process(row input.Row) {
 		out.Attempts = res.attempts
 		busy += res.busy
 		if errors.Is(res.err, errStopped) {
-			return
+			return res.fatal
 		}
 		if res.err != nil {
 			out.Outcome, out.ErrorCode, out.Message = report.Failed, res.code, res.message
 			if r.cfg.DryRun {
 				out.Message = "would fail: " + res.message
 			}
-			r.done(out, start)
-			return
+			return firstFatal(res.fatal, r.done(out, start))
 		}
 		out.UserStatus = string(user.UserStatus)
 		if string(user.UserStatus) == cognito.StatusExternalProvider && !r.cfg.IncludeFederated {
 			out.Outcome, out.ErrorCode = report.Skipped, CodeFederatedUser
 			out.Message = "federated user (EXTERNAL_PROVIDER): its password lives with the identity provider; --include-federated sends it anyway"
-			r.done(out, start)
-			return
+			return r.done(out, start)
 		}
 		// Cognito answered with the user's own username, whatever alias,
 		// sub or letter case the row named it by: a user already sent by
@@ -169,15 +167,15 @@ func (r *runner) process(row input.Row) {
 		if first, dup := r.resolvedTwice(row, w.poolID, aws.ToString(user.Username)); dup {
 			out.Outcome, out.ErrorCode = report.Failed, CodeDuplicateUser
 			out.Message = duplicateMessage(row.Line, first, aws.ToString(user.Username), r.cfg.DryRun)
-			r.done(out, start)
-			return
+			return r.done(out, start)
 		}
 		if r.skipByStatus(&out, user) {
+			var so callResult
 			if r.cfg.SignOut && !r.cfg.DryRun {
-				busy += r.signOut(&out, row, w.poolID).busy
+				so = r.signOut(&out, row, w.poolID)
+				busy += so.busy
 			}
-			r.done(out, start)
-			return
+			return firstFatal(so.fatal, r.done(out, start))
 		}
 	}
 
@@ -186,8 +184,7 @@ func (r *runner) process(row input.Row) {
 		out.Outcome = report.Planned
 		r.op.plan(r, &out, w, user)
 		r.planSignOut(&out)
-		r.done(out, start)
-		return
+		return r.done(out, start)
 	}
 
 	// Send. An earlier run may have sent this row and died before recording
@@ -199,8 +196,8 @@ func (r *runner) process(row input.Row) {
 		// On disk before the call: whatever happens to the answer or to
 		// this process, the password that may be set is recorded.
 		if err := r.recordPending(row, w.password); err != nil {
-			r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
-			return // no report row: nothing was sent, a resumed run sends it
+			// No report row: nothing was sent, a resumed run sends it.
+			return &Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)}
 		}
 	}
 	defer r.rowSecrets.add(row.Line, w.password, row.PreviousPassword)()
@@ -210,15 +207,17 @@ func (r *runner) process(row input.Row) {
 	out.Attempts = res.attempts
 	busy += res.busy
 	if errors.Is(res.err, errStopped) {
-		return
+		return res.fatal
 	}
-	r.writeAnswered(row.Line, res.code)
+	// A fatal the call met (a run of LimitExceededException), or the
+	// breakers' (a pool-level run), stops the job once the row is finished.
+	fatal := firstFatal(res.fatal, r.writeAnswered(row.Line, res.code))
 
 	// Settle a failed write.
 	if res.err != nil {
 		switch r.settle(w, &res, res.ambiguous || inFlight) {
 		case settleStopped:
-			return
+			return firstFatal(fatal, res.fatal)
 		case settleApplied:
 			out.Attempts = res.attempts
 			out.Message = "applied by an earlier attempt, whose answer was lost: " + scrub(res.message, w.password, row.PreviousPassword)
@@ -230,19 +229,17 @@ func (r *runner) process(row input.Row) {
 				out.Message += "; the password is in the secrets file as pending"
 			}
 			out.Message += ": " + scrub(res.message, w.password, row.PreviousPassword)
-			r.done(out, start)
-			return
+			return firstFatal(fatal, res.fatal, r.done(out, start))
 		default: // refused: the user keeps the password it had
 			out.Attempts = res.attempts
 			out.Outcome, out.ErrorCode = report.Failed, res.code
 			out.Message = scrub(res.message, w.password, row.PreviousPassword)
 			if w.generated {
 				if err := r.recordRefused(row); err != nil {
-					r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
+					fatal = firstFatal(fatal, res.fatal, &Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
 				}
 			}
-			r.done(out, start)
-			return
+			return firstFatal(fatal, res.fatal, r.done(out, start))
 		}
 	}
 
@@ -252,11 +249,10 @@ func (r *runner) process(row input.Row) {
 		// between the two leaves it applied with no report row, and the
 		// resumed run settles the row with the same password.
 		if err := r.secrets.Write(row.Line, row.Username, w.password); err != nil {
-			r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
+			fatal = firstFatal(fatal, res.fatal, &Fatal{Line: row.Line, Err: fmt.Errorf("write secrets: %w", err)})
 			out.Outcome, out.ErrorCode = report.Failed, "SecretsWriteFailed"
 			out.Message = "the password was set but could not be saved: set it again"
-			r.done(out, start)
-			return
+			return firstFatal(fatal, r.done(out, start))
 		}
 	}
 	out.Outcome = report.Succeeded
@@ -264,14 +260,17 @@ func (r *runner) process(row input.Row) {
 
 	// Sign-out, then the report row.
 	if r.cfg.SignOut {
-		busy += r.signOut(&out, row, w.poolID).busy
+		so := r.signOut(&out, row, w.poolID)
+		busy += so.busy
+		fatal = firstFatal(fatal, res.fatal, so.fatal)
 	}
-	r.done(out, start)
+	return firstFatal(fatal, res.fatal, r.done(out, start))
 }
 
-func (r *runner) done(out report.Row, start time.Time) {
+// done finishes the row (finish), timed from start.
+func (r *runner) done(out report.Row, start time.Time) *Fatal {
 	out.DurationMS = time.Since(start).Milliseconds()
-	r.finish(out)
+	return r.finish(out)
 }
 
 // action is the row's action as the report names it.

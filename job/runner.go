@@ -41,12 +41,15 @@ type runner struct {
 	secrets SecretsWriter
 	log     *slog.Logger
 
-	// jobCtx ends when the job must take no new work; callCtx ends
+	// group runs the job's goroutines (the reader, the workers, the
+	// network watch). The first of them to return an error, a *Fatal, ends
+	// jobCtx with it as the cause: the job takes no new work. callCtx ends
 	// StopGrace later, cutting calls still in flight.
-	jobCtx  context.Context
-	stop    context.CancelCauseFunc
-	callCtx context.Context
-	close   func()
+	group    *errgroup.Group
+	jobCtx   context.Context
+	callCtx  context.Context
+	endWatch func()
+	close    func()
 
 	write *pacing.Controller // the command's write category
 	read  *pacing.Controller // AdminGetUser look-ups
@@ -65,8 +68,11 @@ type runner struct {
 
 	failed        atomic.Int64
 	limitExceeded atomic.Int64
-	reportMu      sync.Mutex
-	reportErr     error
+	// reportErr is the first report write that failed. It outranks the
+	// error that stopped the job: whatever stopped it first, the operator
+	// must learn that the report is incomplete.
+	reportMu  sync.Mutex
+	reportErr error
 
 	// seen holds the users already sent (see identity.go), hashed with seed.
 	seed maphash.Seed
@@ -104,19 +110,28 @@ func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep Report
 	defer r.announceInterrupt(ctx)()
 	start := time.Now()
 	queue := make(chan input.Row, queueDepth)
+	var workers sync.WaitGroup
+	// A worker takes rows to their report rows. One that meets a job-fatal
+	// condition returns it: the group ends jobCtx, and the other workers
+	// finish the calls they have in flight (within StopGrace) and drain the
+	// queue without sending.
 	worker := func() error {
+		defer workers.Done()
 		for row := range queue {
 			if jobCtx.Err() != nil {
 				continue // drain: the rows left are sent by a resumed run
 			}
-			r.process(row)
+			if fatal := r.process(row); fatal != nil {
+				return fatal
+			}
 		}
 		return nil
 	}
-	// The reader and the workers are one group. The first workers start
-	// before the reader; more are added only while the reader runs (the
-	// group's count is above zero then), never after it closed the queue.
-	var g errgroup.Group
+	// The reader and the workers are in the runner's group. The first
+	// workers start before the reader; more are added only while the
+	// reader runs, never after it closed the queue: once it has, the
+	// workers are all counted.
+	readerDone := make(chan struct{})
 	var mu sync.Mutex
 	n, closed := 0, false
 	// One cap on the count: the automatic one (pacing.Workers) stops at
@@ -126,7 +141,8 @@ func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep Report
 		mu.Lock()
 		defer mu.Unlock()
 		for ; !closed && n < want; n++ {
-			g.Go(worker)
+			workers.Add(1)
+			r.group.Go(worker)
 		}
 	}
 	if cfg.Concurrency > 0 {
@@ -134,14 +150,21 @@ func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep Report
 	} else {
 		addWorkers(pacing.Workers(r.write.Rate(), 100*time.Millisecond))
 	}
-	var readErr error
-	g.Go(func() error {
-		readErr = r.feed(rows, queue)
+	r.group.Go(func() error {
+		defer close(readerDone)
+		err := r.feed(rows, queue)
 		mu.Lock()
 		closed = true
 		close(queue)
 		mu.Unlock()
-		return nil
+		var fatal *Fatal
+		if err == nil || errors.As(err, &fatal) {
+			return err
+		}
+		// The manifest could not be read on: the rows already queued are
+		// still sent, and then the job stops.
+		workers.Wait()
+		return &Fatal{Err: err}
 	})
 	if cfg.Concurrency == 0 {
 		// Little's law: rate x latency calls are in flight at once. Grow the
@@ -163,7 +186,10 @@ func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep Report
 			}
 		}()
 	}
-	g.Wait()
+	<-readerDone
+	workers.Wait()
+	r.endWatch() // nothing more to watch: no call is left
+	stopErr := r.group.Wait()
 
 	sum := r.stats.summary(time.Since(start))
 	mu.Lock()
@@ -176,17 +202,22 @@ func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep Report
 	if r.reportErr != nil {
 		return sum, &Fatal{Err: fmt.Errorf("write report: %w", r.reportErr)}
 	}
-	if cause := context.Cause(jobCtx); cause != nil && jobCtx.Err() != nil {
-		var fatal *Fatal
-		if errors.As(cause, &fatal) {
-			return sum, fatal
-		}
-		return sum, &Fatal{Err: cause}
-	}
-	if readErr != nil {
-		return sum, &Fatal{Err: readErr}
+	if stopErr != nil || ctx.Err() != nil {
+		return sum, r.stopped()
 	}
 	return sum, nil
+}
+
+// stopped is why the job stopped: the error the first of the group's
+// goroutines returned, or the end of the caller's context (a signal),
+// whichever came first. Both end jobCtx, and its cause keeps the first.
+func (r *runner) stopped() *Fatal {
+	cause := context.Cause(r.jobCtx)
+	var fatal *Fatal
+	if errors.As(cause, &fatal) {
+		return fatal
+	}
+	return &Fatal{Err: cause}
 }
 
 // newRunner sets up what Run and Preflight share: the contexts, the
@@ -221,16 +252,17 @@ func newRunner(ctx context.Context, cfg Config, api cognito.API) (*runner, error
 		net:     newNetWatch(),
 	}
 	r.pools.r = r
-	jobCtx, stop := context.WithCancelCause(ctx)
+	group, jobCtx := errgroup.WithContext(ctx)
 	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
-	r.jobCtx, r.stop, r.callCtx = jobCtx, stop, callCtx
+	r.group, r.jobCtx, r.callCtx = group, jobCtx, callCtx
 	watchDone := make(chan struct{})
+	r.endWatch = sync.OnceFunc(func() { close(watchDone) })
 	r.close = func() {
-		stop(nil)
+		r.endWatch()
+		group.Wait()
 		cancelCalls()
-		close(watchDone)
 	}
-	go r.watchNetwork(watchDone)
+	group.Go(func() error { return r.watchNetwork(watchDone) })
 	go func() {
 		// Calls in flight when the job stops may finish, for StopGrace.
 		select {
@@ -266,7 +298,8 @@ func (r *runner) newPacer(operation string, ceiling float64) *pacing.Controller 
 func round(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 
 // feed reads the manifest into queue. Bad rows become report rows at once;
-// rows a resumed run already finished are passed over.
+// rows a resumed run already finished are passed over. It returns a *Fatal
+// that finish met (the job must stop at once), or the manifest's read error.
 func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 	var queued int64 // rows taken for sending, for --limit
 	for {
@@ -285,22 +318,30 @@ func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 			return nil
 		}
 		if row.Err != nil {
-			r.finish(report.Row{
+			if fatal := r.finish(report.Row{
 				Line: row.Line, Username: row.Username, Action: r.action(row),
 				Outcome: report.Failed, ErrorCode: CodeInvalidManifestRow,
 				Message: fmt.Sprintf("line %d: %v", row.Line, row.Err),
-			})
+			}); fatal != nil {
+				return fatal
+			}
 			continue
 		}
 		if r.cfg.Plan == nil {
 			// No preflight (a dry run, a manifest on stdin): find the rows
 			// naming a user again here, in manifest order, as it would.
-			if first, dup := r.spelledTwice(row); dup {
-				r.finish(report.Row{
+			first, dup, fatal := r.spelledTwice(row)
+			if fatal != nil {
+				return fatal
+			}
+			if dup {
+				if fatal := r.finish(report.Row{
 					Line: row.Line, Username: row.Username, Action: r.action(row),
 					Outcome: report.Failed, ErrorCode: CodeDuplicateUser,
 					Message: duplicateMessage(row.Line, first, "", r.cfg.DryRun),
-				})
+				}); fatal != nil {
+					return fatal
+				}
 				continue
 			}
 		}
@@ -313,17 +354,20 @@ func (r *runner) feed(rows Rows, queue chan<- input.Row) error {
 	}
 }
 
-// finish writes the row's report row. A report that cannot be written stops
-// the job: going on would touch users with no record of it.
-func (r *runner) finish(row report.Row) {
+// finish writes the row's report row. It returns the *Fatal that stops the
+// job when the row is the failure --max-failures allows no more of, or when
+// the report cannot be written: going on would touch users with no record of
+// it.
+func (r *runner) finish(row report.Row) *Fatal {
 	if row.FinishedAt.IsZero() {
 		row.FinishedAt = time.Now().UTC()
 	}
+	var fatal *Fatal
 	if row.Outcome == report.Failed {
 		n := r.failed.Add(1)
 		if r.cfg.MaxFailures > 0 && n >= r.cfg.MaxFailures {
-			r.stop(&Fatal{Line: row.Line, Code: "MaxFailures",
-				Err: fmt.Errorf("%d rows failed, the limit set by --max-failures", n)})
+			fatal = &Fatal{Line: row.Line, Code: "MaxFailures",
+				Err: fmt.Errorf("%d rows failed, the limit set by --max-failures", n)}
 		}
 	}
 	if err := r.rep.Write(row); err != nil {
@@ -332,8 +376,7 @@ func (r *runner) finish(row report.Row) {
 			r.reportErr = err
 		}
 		r.reportMu.Unlock()
-		r.stop(&Fatal{Line: row.Line, Err: fmt.Errorf("write report: %w", err)})
-		return
+		return firstFatal(fatal, &Fatal{Line: row.Line, Err: fmt.Errorf("write report: %w", err)})
 	}
 	r.stats.add(row) // the summary counts what reached the report
 	if r.cfg.Progress != nil {
@@ -343,6 +386,18 @@ func (r *runner) finish(row report.Row) {
 		r.log.Warn("row failed", "line", row.Line, "username", row.Username,
 			"error_code", row.ErrorCode, "message", row.Message, "attempts", row.Attempts)
 	}
+	return fatal
+}
+
+// firstFatal is the first of fs that is not nil: the one that stops the job
+// when a row met several.
+func firstFatal(fs ...*Fatal) *Fatal {
+	for _, f := range fs {
+		if f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // callResult is what one API call came to after its retries.
@@ -355,12 +410,16 @@ type callResult struct {
 	// ambiguous is set once an attempt's answer was lost or unreadable
 	// after the request went out: that attempt may have been applied.
 	ambiguous bool
+	// fatal is the job-fatal condition the call met (credentials, the job's
+	// pool not found, a run of LimitExceededException), which the caller
+	// returns to the runner's group once its row is where it must be.
+	fatal *Fatal
 }
 
 // call makes fn's API call, paced by pacer, retrying throttles and
 // transient faults with full-jitter backoff. It returns errStopped when the
-// job stopped before the call could finish; a job-fatal error also stops
-// the job.
+// job stopped before the call could finish, or when the call met a
+// job-fatal error (then in fatal too).
 func (r *runner) call(pacer *pacing.Controller, line int, fn func(context.Context) error) callResult {
 	return r.callOp(pacer, "", line, fn)
 }
@@ -398,7 +457,7 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 		}
 	case cr.Class == cognito.LimitExceeded:
 		if r.limitExceeded.Add(1) >= limitExceededStop {
-			r.stop(&Fatal{Line: line, Code: cr.Code, Err: fmt.Errorf("%s %d times in a row: %s", cr.Code, limitExceededStop, cr.Message)})
+			res.fatal = &Fatal{Line: line, Code: cr.Code, Err: fmt.Errorf("%s %d times in a row: %s", cr.Code, limitExceededStop, cr.Message)}
 		}
 	case cr.Class == cognito.Fatal:
 		if r.jobCtx.Err() != nil || errors.Is(cr.Err, context.Canceled) {
@@ -408,7 +467,7 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 		if errors.As(cr.Err, new(*poolNotFound)) {
 			break // one pool of several: its rows fail, the job goes on
 		}
-		r.stop(&Fatal{Line: line, Code: cr.Code, Err: &cognito.CallError{Operation: operation, Code: cr.Code, Message: cr.Message, Err: cr.Err}})
+		res.fatal = &Fatal{Line: line, Code: cr.Code, Err: &cognito.CallError{Operation: operation, Code: cr.Code, Message: cr.Message, Err: cr.Err}}
 		res.err = errStopped
 	}
 	return res

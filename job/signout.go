@@ -103,7 +103,8 @@ func (r *runner) planSignOut(out *report.Row) {
 // row's sign-out column and message. A failed sign-out fails the row with
 // its code, and SignedOut false tells a resumed run that the write is done.
 // The row is always finished, even when the job stops: without it a resumed
-// run would write again.
+// run would write again. A *Fatal the sign-out met is in the result's
+// fatal, for the caller to return once the row is finished.
 func (r *runner) signOut(out *report.Row, row input.Row, poolID string) callResult {
 	w := &write{row: row, poolID: poolID, action: out.Action}
 	res := r.callOp(r.signOutPacer, signOutOperation, row.Line, func(ctx context.Context) error {
@@ -129,7 +130,7 @@ func (r *runner) signOut(out *report.Row, row input.Row, poolID string) callResu
 
 // signOutOnly is a resumed row whose write an earlier run made: only the
 // sign-out is sent.
-func (r *runner) signOutOnly(row input.Row, start time.Time) {
+func (r *runner) signOutOnly(row input.Row, start time.Time) *Fatal {
 	out := report.Row{Line: row.Line, Username: row.Username, Action: r.action(row), Outcome: report.Succeeded}
 	poolID := row.UserPoolID
 	if poolID == "" {
@@ -141,7 +142,7 @@ func (r *runner) signOutOnly(row input.Row, start time.Time) {
 		r.latency.Observe(res.busy)
 	}
 	out.Attempts = res.attempts
-	r.done(out, start)
+	return firstFatal(res.fatal, r.done(out, start))
 }
 
 func writeDoneSentence(action string) string {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"golang.org/x/sync/errgroup"
 
 	"cogpass/cognito"
 	"cogpass/pacing"
@@ -61,50 +60,68 @@ func Verify(ctx context.Context, cfg Config, api cognito.API, pool string, rows 
 		workers = max(pacing.MinWorkers, pacing.Workers(r.read.Ceiling(), 200*time.Millisecond))
 	}
 	var mu sync.Mutex
+	// fnErr is fn's first failure: fn is not called again, and it outranks
+	// the error that stopped the look-ups, as a failed report write does.
 	var fnErr error
-	var g errgroup.Group
-	g.SetLimit(workers)
-	for _, row := range rows {
-		if r.jobCtx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			res, ok := r.verifyOne(pool, row)
-			if !ok {
-				return nil
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if fnErr == nil {
-				if err := fn(res); err != nil {
-					fnErr = err
-					r.stop(&Fatal{Line: row.Line, Err: err})
+	// The workers are in the runner's group: one that meets a job-fatal
+	// error returns it, which ends jobCtx; the others take no new row.
+	queue := make(chan VerifyRow)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		r.group.Go(func() error {
+			defer wg.Done()
+			for row := range queue {
+				if r.jobCtx.Err() != nil {
+					continue
+				}
+				res, ok, fatal := r.verifyOne(pool, row)
+				if ok {
+					mu.Lock()
+					if fnErr == nil {
+						if err := fn(res); err != nil {
+							fnErr = err
+							fatal = firstFatal(fatal, &Fatal{Line: row.Line, Err: err})
+						}
+					}
+					mu.Unlock()
+				}
+				if fatal != nil {
+					return fatal
 				}
 			}
 			return nil
 		})
 	}
-	g.Wait()
+feed:
+	for _, row := range rows {
+		select {
+		case queue <- row:
+		case <-r.jobCtx.Done():
+			break feed
+		}
+	}
+	close(queue)
+	wg.Wait()
+	r.endWatch()
+	stopErr := r.group.Wait()
 	if fnErr != nil {
 		return &Fatal{Err: fnErr}
 	}
-	if cause := context.Cause(r.jobCtx); cause != nil && r.jobCtx.Err() != nil {
-		var fatal *Fatal
-		if errors.As(cause, &fatal) {
-			return fatal
-		}
-		return &Fatal{Err: cause}
+	if stopErr != nil || ctx.Err() != nil {
+		return r.stopped()
 	}
 	return nil
 }
 
-// verifyOne looks one user up; false when the job stopped first.
-func (r *runner) verifyOne(pool string, row VerifyRow) (VerifyResult, bool) {
+// verifyOne looks one user up; false when the job stopped first. A *Fatal
+// the look-up met stops the job.
+func (r *runner) verifyOne(pool string, row VerifyRow) (VerifyResult, bool, *Fatal) {
 	res := VerifyResult{VerifyRow: row, Expected: TargetStatus(row.Action)}
 	if row.Username == "" {
 		res.Verdict = VerdictUnchecked
 		res.Message = "the report names no user (a change row by access token only): nothing to look up"
-		return res, true
+		return res, true, nil
 	}
 	var user *cip.AdminGetUserOutput
 	cr := r.call(r.read, row.Line, func(ctx context.Context) error {
@@ -113,21 +130,21 @@ func (r *runner) verifyOne(pool string, row VerifyRow) (VerifyResult, bool) {
 		return err
 	})
 	if errors.Is(cr.err, errStopped) {
-		return res, false
+		return res, false, cr.fatal
 	}
 	if cr.err != nil {
 		res.Verdict, res.ErrorCode, res.Message = VerdictError, cr.code, cr.message
-		return res, true
+		return res, true, cr.fatal
 	}
 	res.UserStatus = string(user.UserStatus)
 	if res.UserStatus == res.Expected {
 		res.Verdict = VerdictMatch
-		return res, true
+		return res, true, nil
 	}
 	res.Verdict = VerdictMismatch
 	res.Message = "Cognito shows " + res.UserStatus + ", the " + row.Action + " leaves " + res.Expected
 	if user.UserLastModifiedDate != nil {
 		res.Message += "; user last modified " + user.UserLastModifiedDate.UTC().Format("2006-01-02T15:04:05Z")
 	}
-	return res, true
+	return res, true, nil
 }
