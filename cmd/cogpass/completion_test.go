@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
 	"cogpass/job"
 )
 
@@ -219,6 +221,26 @@ func TestJobCommandsAreCommands(t *testing.T) {
 		(&jobFlags{}).register(fs, cmd)
 		if got, want := fmt.Sprint(flagInfos(c.name, c.flags())), fmt.Sprint(flagInfos(c.name, fs)); got != want {
 			t.Errorf("%s: completion offers\n%s\nthe job parses\n%s", cmd, got, want)
+		}
+	}
+}
+
+// TestCompletionStatuses: --status and --skip-status complete to every
+// user status Cognito has (the SDK's UserStatusType values), each one the
+// flag accepts; completion.go kept a list of its own.
+func TestCompletionStatuses(t *testing.T) {
+	var sdk []string
+	for _, v := range types.UserStatusType("").Values() {
+		sdk = append(sdk, string(v))
+	}
+	for _, key := range []string{"export status", "skip-status"} {
+		if got := flagWords[key]; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(sdk))) {
+			t.Errorf("%s completes to %q, want the SDK's %q", key, got, sdk)
+		}
+	}
+	for _, s := range flagWords["export status"] {
+		if _, err := buildSelection("", s, false); err != nil {
+			t.Errorf("--status %s offered and refused: %v", s, err)
 		}
 	}
 }
