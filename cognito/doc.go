@@ -5,7 +5,8 @@
 // (Classify, Backoff; docs/errors.md), and one paced, classified, retried
 // Call that the job's rows, the export's pages and the pool reads share;
 // and Cognito's facts the commands share: the user statuses, from the SDK's
-// own types.UserStatusType (UserStatuses).
+// own types.UserStatusType (UserStatuses), and what a pool's settings mean
+// (PoolPolicy, CaseSensitive, TemporaryValidity).
 //
 // Its leaves, cognito/quota (the per-account quota categories) and
 // cognito/policy (the password policy and generator), import no SDK and

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
 	"cogpass/input"
 )
 
@@ -17,23 +15,8 @@ import (
 // them (through an alias, the sub, or another letter case) to the same
 // canonical username, which AdminGetUser returns.
 //
-// The case rule is the pool's UsernameConfiguration.CaseSensitive. The API
-// reference gives true ("users must sign in using the exact capitalization
-// of their given username") as the default value, and a pool made before
-// the setting existed has no UsernameConfiguration at all, so a missing
-// setting means case-sensitive:
-// https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UsernameConfigurationType.html
-// With false, Cognito folds the case of the username and of the
-// preferred_username and email aliases.
-
-// PoolCaseSensitive reads a pool's case rule as DescribeUserPool returns
-// it: nil (no UsernameConfiguration, or no CaseSensitive) is case-sensitive.
-func PoolCaseSensitive(up *types.UserPoolType) bool {
-	if up == nil || up.UsernameConfiguration == nil || up.UsernameConfiguration.CaseSensitive == nil {
-		return true
-	}
-	return *up.UsernameConfiguration.CaseSensitive
-}
+// The case rule is the pool's UsernameConfiguration.CaseSensitive, read by
+// cognito.CaseSensitive: a missing setting means case-sensitive.
 
 // userKey is the hash under which a row's user is remembered: its pool and
 // its username as the pool's case rule compares it.

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"cogpass/cognito"
 	"cogpass/cognito/policy"
 )
 
@@ -89,8 +88,8 @@ func (r *runner) loadPool(id string) (*pool, error) {
 			}
 			return nil, &poolError{code: res.code, err: fmt.Errorf("read the password policy of pool %s: %s: %s", id, res.code, res.message)}
 		}
-		p.policy, p.email = PolicyFromPool(out.UserPool)
-		p.caseSensitive = PoolCaseSensitive(out.UserPool)
+		p.policy, p.email = cognito.PoolPolicy(out.UserPool)
+		p.caseSensitive = cognito.CaseSensitive(out.UserPool)
 	}
 	gen, err := policy.NewGenerator(p.policy, r.cfg.PasswordLength)
 	if err == nil && r.cfg.PasswordSymbols != nil {
@@ -101,35 +100,4 @@ func (r *runner) loadPool(id string) (*pool, error) {
 	}
 	p.gen = gen
 	return p, nil
-}
-
-// PolicyFromPool reads the password policy and e-mail sender of a pool as
-// DescribeUserPool returns it.
-func PolicyFromPool(up *types.UserPoolType) (policy.Policy, string) {
-	var p policy.Policy
-	var email string
-	if up == nil {
-		return policy.Default(), ""
-	}
-	if up.Policies != nil && up.Policies.PasswordPolicy != nil {
-		pp := up.Policies.PasswordPolicy
-		p = policy.Policy{
-			MinimumLength:                 int(aws.ToInt32(pp.MinimumLength)),
-			RequireUppercase:              pp.RequireUppercase,
-			RequireLowercase:              pp.RequireLowercase,
-			RequireNumbers:                pp.RequireNumbers,
-			RequireSymbols:                pp.RequireSymbols,
-			TemporaryPasswordValidityDays: int(pp.TemporaryPasswordValidityDays),
-			PasswordHistorySize:           int(aws.ToInt32(pp.PasswordHistorySize)),
-		}
-	} else {
-		p = policy.Default()
-	}
-	if up.EmailConfiguration != nil {
-		email = string(up.EmailConfiguration.EmailSendingAccount)
-	}
-	if email == "" {
-		email = "COGNITO_DEFAULT"
-	}
-	return p, email
 }

@@ -99,7 +99,7 @@ func gatherConfirmFacts(ctx context.Context, cmd job.Command, f *jobFlags, clien
 			if err != nil {
 				continue // the run itself says what is wrong with the pool
 			}
-			if _, email := job.PolicyFromPool(out.UserPool); email == "COGNITO_DEFAULT" {
+			if _, email := cognito.PoolPolicy(out.UserPool); email == "COGNITO_DEFAULT" {
 				c.warnings = append(c.warnings, fmt.Sprintf(
 					"pool %s sends e-mail with Cognito's default sender, which delivers %d messages a day; up to %d reset codes would be e-mailed (a --dry-run counts the users with a verified address): configure SES (EmailSendingAccount DEVELOPER) or spread the job over days",
 					p.id, cognitoDefaultDailyEmails, p.rows))

@@ -24,9 +24,6 @@ break-glass admins, then check what giving them new temporary passwords would do
   cogpass set --user-pool-id us-east-1_AbCdEf123 --region us-east-1 --manifest expired.csv --dry-run
 `
 
-// defaultTemporaryValidityDays is Cognito's default TemporaryPasswordValidityDays.
-const defaultTemporaryValidityDays = 7
-
 type exportFlags struct {
 	aws              awsFlags
 	userPoolID       string
@@ -169,7 +166,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		days, source := temporaryValidityDays(pool)
+		days, source := cognito.TemporaryValidity(pool)
 		// One cutoff for the whole listing, taken before it starts: a user
 		// who expires while a long listing runs is left for the next one.
 		sel.ExpiredBefore = time.Now().Add(-time.Duration(days) * 24 * time.Hour)

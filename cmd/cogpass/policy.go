@@ -17,7 +17,6 @@ import (
 	"cogpass/cognito"
 	"cogpass/cognito/policy"
 	"cogpass/cognito/quota"
-	"cogpass/job"
 	"cogpass/pacing"
 )
 
@@ -100,8 +99,8 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	pol, email := job.PolicyFromPool(pool)
-	days, source := temporaryValidityDays(pool)
+	pol, email := cognito.PoolPolicy(pool)
+	days, source := cognito.TemporaryValidity(pool)
 	// The validity Cognito applies, also for a pool that only has the
 	// legacy setting: an offline dry run reads this file.
 	pol.TemporaryPasswordValidityDays = days
@@ -110,7 +109,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError("--password-length: %v", err)
 	}
 	doc := policyDoc{UserPoolID: userPoolID, PasswordPolicy: pol, EmailSendingAccount: email, GeneratedLength: length, Symbols: policy.Symbols,
-		UsernameConfiguration: usernameConfig{CaseSensitive: job.PoolCaseSensitive(pool)}}
+		UsernameConfiguration: usernameConfig{CaseSensitive: cognito.CaseSensitive(pool)}}
 	if sample > 0 {
 		gen, err := policy.NewGenerator(pol, passwordLength)
 		if err != nil {
@@ -178,20 +177,6 @@ func printPolicy(w io.Writer, d policyDoc, validitySource string) error {
 		}
 	}
 	return nil
-}
-
-// temporaryValidityDays is how long the pool's temporary passwords stay
-// valid, and which setting says so: TemporaryPasswordValidityDays, or for
-// pools created before it existed the legacy
-// AdminCreateUserConfig.UnusedAccountValidityDays, or Cognito's default.
-func temporaryValidityDays(p *types.UserPoolType) (int, string) {
-	if p != nil && p.Policies != nil && p.Policies.PasswordPolicy != nil && p.Policies.PasswordPolicy.TemporaryPasswordValidityDays > 0 {
-		return int(p.Policies.PasswordPolicy.TemporaryPasswordValidityDays), "TemporaryPasswordValidityDays"
-	}
-	if p != nil && p.AdminCreateUserConfig != nil && p.AdminCreateUserConfig.UnusedAccountValidityDays > 0 {
-		return int(p.AdminCreateUserConfig.UnusedAccountValidityDays), "AdminCreateUserConfig.UnusedAccountValidityDays"
-	}
-	return defaultTemporaryValidityDays, "Cognito's default"
 }
 
 // poolDescriber is the one call describePool makes.

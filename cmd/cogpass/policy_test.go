@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
 	"cogpass/cognito/policy"
 	"cogpass/emulator"
 )
@@ -167,35 +164,6 @@ func TestPolicyErrors(t *testing.T) {
 			}
 			if stdout != "" {
 				t.Errorf("stdout %q on an error", stdout)
-			}
-		})
-	}
-}
-
-func TestTemporaryValidityDays(t *testing.T) {
-	pool := func(tempDays, legacyDays int32) *types.UserPoolType {
-		return &types.UserPoolType{
-			Policies:              &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(8), TemporaryPasswordValidityDays: tempDays}},
-			AdminCreateUserConfig: &types.AdminCreateUserConfigType{UnusedAccountValidityDays: legacyDays},
-		}
-	}
-	tests := []struct {
-		name     string
-		pool     *types.UserPoolType
-		want     int
-		wantFrom string
-	}{
-		{"the password policy's setting", pool(3, 9), 3, "TemporaryPasswordValidityDays"},
-		{"a pool with only the legacy setting", pool(0, 9), 9, "AdminCreateUserConfig.UnusedAccountValidityDays"},
-		{"neither: Cognito's default", pool(0, 0), 7, "Cognito's default"},
-		{"no policies at all", &types.UserPoolType{}, 7, "Cognito's default"},
-		{"no pool", nil, 7, "Cognito's default"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, from := temporaryValidityDays(tt.pool)
-			if got != tt.want || from != tt.wantFrom {
-				t.Errorf("got %d from %s, want %d from %s", got, from, tt.want, tt.wantFrom)
 			}
 		})
 	}
