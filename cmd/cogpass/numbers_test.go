@@ -6,26 +6,32 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
-// numericFlags lists a command's numeric flags from its --help, with the
+// numericFlags lists a command's numeric flags from its FlagSet, with the
 // kind of number each takes: float, int or duration.
 func numericFlags(t *testing.T, cmd string) map[string]string {
 	t.Helper()
-	var out strings.Builder
-	run(t.Context(), []string{cmd, "--help"}, &out, &out)
-	help := out.String()
-	kinds := map[string]string{"float": "float", "fraction": "float", "int": "int", "N": "int", "seed": "int", "duration": "duration"}
-	flags := map[string]string{}
-	for _, line := range strings.Split(help, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || !strings.HasPrefix(line, "  -") {
-			continue
-		}
-		if k, ok := kinds[f[1]]; ok {
-			flags[strings.TrimPrefix(f[0], "-")] = k
-		}
+	c, ok := lookupCommand(cmd)
+	if !ok {
+		t.Fatalf("no command %s", cmd)
 	}
+	flags := map[string]string{}
+	c.flags().VisitAll(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch g.Get().(type) {
+		case float64:
+			flags[f.Name] = "float"
+		case int, int64, uint, uint64:
+			flags[f.Name] = "int"
+		case time.Duration:
+			flags[f.Name] = "duration"
+		}
+	})
 	return flags
 }
 
