@@ -82,8 +82,17 @@ type scriptState struct {
 }
 
 func TestScript(t *testing.T) {
+	// testscript removes its directory of work directories when the last
+	// script ends, which under -run TestScript/NAME never comes: the
+	// scripts work in the test's own temporary directory instead, unless
+	// -testwork (testscript's flag) asks to keep them.
+	var root string
+	if f := flag.Lookup("testwork"); f == nil || f.Value.String() != "true" {
+		root = t.TempDir()
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                filepath.Join("testdata", "script"),
+		WorkdirRoot:        root,
 		RequireUniqueNames: true,
 		Setup: func(env *testscript.Env) error {
 			env.Values[scriptStateKey{}] = &scriptState{}
