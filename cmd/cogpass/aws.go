@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -12,6 +11,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"cogpass/cognito"
+	"cogpass/job"
 )
 
 // awsFlags are the AWS CLI's connection flags, with the AWS CLI's meaning.
@@ -47,29 +47,6 @@ func newClient(ctx context.Context, a awsFlags, conns int) (*cip.Client, error) 
 		return nil, usageError("%v", err)
 	}
 	return client, nil
-}
-
-// credentialHint is a line of advice for a job stopped by rejected or
-// missing credentials.
-func credentialHint(code string) string {
-	switch code {
-	case "ExpiredTokenException", "ExpiredToken", "RequestExpired":
-		return "the AWS credentials have expired: refresh them (aws sso login, or a new session) and rerun with --resume"
-	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken", "CredentialsError":
-		return "the AWS credentials were rejected or are missing: check --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID"
-	case "AccessDeniedException", "AccessDenied":
-		return "the credentials lack an IAM permission: see 'IAM permissions' in the README"
-	case "ResourceNotFoundException":
-		return "check --user-pool-id and --region"
-	}
-	return ""
-}
-
-func hinted(err error, code string) error {
-	if h := credentialHint(code); h != "" {
-		return fmt.Errorf("%w\nhint: %s", err, h)
-	}
-	return err
 }
 
 // endpoint is the endpoint the client sends to instead of Cognito's, from
@@ -111,7 +88,7 @@ func requireCredentials(ctx context.Context, client *cip.Client, a awsFlags) err
 	}
 	if _, err := creds.Retrieve(ctx); err != nil {
 		if ctx.Err() != nil {
-			return &exitError{code: exitStoppedEarly, err: errors.New("interrupted while looking for AWS credentials")}
+			return &job.Stopped{Err: errors.New("interrupted while looking for AWS credentials")}
 		}
 		hint := "set AWS_PROFILE (or --profile) to a profile with credentials, run 'aws sso login', or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 		where := "the environment, the shared config and credentials files, SSO and the instance role"

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cogpass/job"
 	"errors"
+	"io"
 	"path/filepath"
 	"testing"
 )
@@ -15,12 +17,12 @@ func TestNewClientErrors(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	_, err := newClient(t.Context(), awsFlags{}, 1)
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitUsage || err.Error() != "no AWS region: give --region, set AWS_REGION, or set a region in your profile" {
+	var ue *job.UsageError
+	if !errors.As(err, &ue) || exitCode(err, io.Discard) != exitUsage || err.Error() != "no AWS region: give --region, set AWS_REGION, or set a region in your profile" {
 		t.Errorf("no region: %v", err)
 	}
 	_, err = newClient(t.Context(), awsFlags{profile: "nope"}, 1)
-	if !errors.As(err, &ee) || ee.code != exitUsage || err.Error() != `load AWS configuration: failed to get shared config profile, nope` {
+	if !errors.As(err, &ue) || exitCode(err, io.Discard) != exitUsage || err.Error() != `load AWS configuration: failed to get shared config profile, nope` {
 		t.Errorf("unknown profile: %v", err)
 	}
 }

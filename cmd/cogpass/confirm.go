@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,32 +15,18 @@ import (
 
 	"cogpass/cognito"
 	"cogpass/job"
-	"cogpass/report"
 )
 
 // confirmFacts is what the confirmation prompt shows before a real run:
-// where the calls go, as whom, to which pools, and how much.
+// what the job does and to how many users (the session's preview), where
+// the calls go, and as whom.
 type confirmFacts struct {
-	action     string
-	send       int64 // rows this run sends
-	total      int64 // valid rows of the manifest
-	done       int64 // rows an earlier run finished (resume)
-	resume     bool
-	endpoint   string
-	aws        bool
-	region     string
-	account    string
-	pools      []poolRows
-	generated  int64
-	supplied   int64
-	passwords  bool // set and change: say how many are generated
-	warnings   []string
-	emailLimit int
-}
-
-type poolRows struct {
-	id   string
-	rows int64
+	job.Preview
+	endpoint string
+	aws      bool
+	region   string
+	account  string
+	warnings []string
 }
 
 // cognitoDefaultDailyEmails is what Cognito's own e-mail sender delivers a
@@ -55,30 +40,14 @@ const cognitoDefaultDailyEmails = 50
 // it, and then the prompt says so. For a reset it reads each pool's e-mail
 // sender (DescribeUserPool) to warn, as a dry run does, when Cognito's
 // default sender would not deliver that many codes.
-func gatherConfirmFacts(ctx context.Context, cmd job.Command, f *jobFlags, client *cip.Client, plan *job.Plan, reportPath string) confirmFacts {
-	if plan == nil {
-		plan = &job.Plan{}
-	}
-	c := confirmFacts{action: describe(cmd, f.permanent), total: plan.Rows - plan.Invalid, resume: f.resume,
-		passwords: cmd != job.Reset, generated: plan.Generated, supplied: plan.Supplied}
-	c.send = c.total
-	if f.resume {
-		if ix, err := report.LoadIndex(reportPath, func(code string) bool { return !cognito.FinalCode(code) }); err == nil {
-			c.done = int64(ix.CountFinal(f.retryFailed))
-			c.send = max(0, c.total-c.done)
-		}
-	}
-	f.incident.confirm(&c)
-	for id, n := range plan.Pools {
-		c.pools = append(c.pools, poolRows{id, n})
-	}
-	sort.Slice(c.pools, func(i, j int) bool { return c.pools[i].id < c.pools[j].id })
+func gatherConfirmFacts(ctx context.Context, cmd job.Command, preview job.Preview, a awsFlags, client *cip.Client) confirmFacts {
+	c := confirmFacts{Preview: preview}
 	if client == nil {
 		return c
 	}
 	opts := client.Options()
 	c.region = opts.Region
-	c.endpoint = f.aws.endpoint()
+	c.endpoint = a.endpoint()
 	c.aws = c.endpoint == "" || isAWSHost(c.endpoint)
 	if c.endpoint == "" {
 		c.endpoint = fmt.Sprintf("https://cognito-idp.%s.amazonaws.com", c.region)
@@ -89,12 +58,12 @@ func gatherConfirmFacts(ctx context.Context, cmd job.Command, f *jobFlags, clien
 		c.account = callerAccount(ctx, opts)
 	}
 	if cmd == job.Reset {
-		for _, p := range c.pools {
-			if p.rows <= cognitoDefaultDailyEmails {
+		for _, p := range c.Pools {
+			if p.Rows <= cognitoDefaultDailyEmails {
 				continue
 			}
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			out, err := client.DescribeUserPool(cctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(p.id)})
+			out, err := client.DescribeUserPool(cctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(p.ID)})
 			cancel()
 			if err != nil {
 				continue // the run itself says what is wrong with the pool
@@ -102,7 +71,7 @@ func gatherConfirmFacts(ctx context.Context, cmd job.Command, f *jobFlags, clien
 			if _, email := cognito.PoolPolicy(out.UserPool); email == "COGNITO_DEFAULT" {
 				c.warnings = append(c.warnings, fmt.Sprintf(
 					"pool %s sends e-mail with Cognito's default sender, which delivers %d messages a day; up to %d reset codes would be e-mailed (a --dry-run counts the users with a verified address): configure SES (EmailSendingAccount DEVELOPER) or spread the job over days",
-					p.id, cognitoDefaultDailyEmails, p.rows))
+					p.ID, cognitoDefaultDailyEmails, p.Rows))
 			}
 		}
 	}
@@ -143,7 +112,7 @@ func callerAccount(ctx context.Context, opts cip.Options) string {
 // prompt renders the facts and the question.
 func (c confirmFacts) prompt() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "About to %s for %s.\n", c.action, plural(int(c.send), "user"))
+	fmt.Fprintf(&b, "About to %s for %s.\n", c.Action, plural(int(c.Send), "user"))
 	if c.endpoint != "" {
 		kind := "AWS"
 		if !c.aws {
@@ -153,26 +122,26 @@ func (c confirmFacts) prompt() string {
 		fmt.Fprintf(&b, "  region:    %s\n", c.region)
 		fmt.Fprintf(&b, "  account:   %s\n", c.account)
 	}
-	for i, p := range c.pools {
+	for i, p := range c.Pools {
 		label := "pool:"
-		if len(c.pools) > 1 {
+		if len(c.Pools) > 1 {
 			label = "pools:"
 		}
 		if i > 0 {
 			label = ""
 		}
-		fmt.Fprintf(&b, "  %-10s %s (%s in the manifest)\n", label, p.id, plural(int(p.rows), "row"))
+		fmt.Fprintf(&b, "  %-10s %s (%s in the manifest)\n", label, p.ID, plural(int(p.Rows), "row"))
 	}
-	if c.passwords {
+	if c.Passwords {
 		by := "by the manifest"
-		if c.resume {
+		if c.Resume {
 			by = "in the whole manifest"
 		}
-		fmt.Fprintf(&b, "  passwords: %d generated, %d supplied %s\n", c.generated, c.supplied, by)
+		fmt.Fprintf(&b, "  passwords: %d generated, %d supplied %s\n", c.Generated, c.Supplied, by)
 	}
-	if c.resume {
+	if c.Resume {
 		// The rows left, not those this run sends: --limit may send fewer.
-		fmt.Fprintf(&b, "  resume:    %s of %d remain (%d done by an earlier run)\n", plural(int(max(0, c.total-c.done)), "row"), c.total, c.done)
+		fmt.Fprintf(&b, "  resume:    %s of %d remain (%d done by an earlier run)\n", plural(int(max(0, c.Total-c.Done)), "row"), c.Total, c.Done)
 	}
 	for _, w := range c.warnings {
 		fmt.Fprintf(&b, "  warning:   %s\n", w)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"cogpass/cognito"
 	"cogpass/cognito/quota"
+	"cogpass/job"
 )
 
 type describeFunc func(context.Context, *cip.DescribeUserPoolInput, ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
@@ -73,7 +75,7 @@ func TestDescribePoolAnswers(t *testing.T) {
 	})
 	_, err := describePool(t.Context(), api, "us-east-1_Gone", cognito.DefaultBackoff)
 	want := "describe user pool us-east-1_Gone: ResourceNotFoundException: User pool us-east-1_Gone does not exist.\nhint: check --user-pool-id and --region"
-	if ee, ok := err.(*exitError); !ok || ee.code != exitStoppedEarly || err.Error() != want {
+	if _, ok := err.(*job.Stopped); !ok || exitCode(err, io.Discard) != exitStoppedEarly || err.Error() != want {
 		t.Errorf("err %#v\nwant exit %d with %q", err, exitStoppedEarly, want)
 	}
 	ctx, cancel := context.WithCancel(t.Context())

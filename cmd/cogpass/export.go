@@ -14,6 +14,7 @@ import (
 	"cogpass/cognito/quota"
 	"cogpass/export"
 	"cogpass/input"
+	"cogpass/job"
 )
 
 const exportExample = `Export every user whose temporary password has expired, leaving out the
@@ -115,7 +116,7 @@ func openExportOutput(path, format string, stdout io.Writer) (*export.Output, er
 	case errors.Is(err, iofs.ErrExist) && toFile:
 		return nil, usageError("--output %s already exists: move it away or choose another name", path)
 	case errors.As(err, &werr):
-		return nil, &exitError{code: exitStoppedEarly, err: err}
+		return nil, &job.Stopped{Err: err}
 	}
 	return nil, usageError("--output: %v", err)
 }
@@ -219,7 +220,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var commitErr *export.CommitError
 	switch {
 	case errors.As(err, &commitErr):
-		return &exitError{code: exitStoppedEarly, err: fmt.Errorf("%w; the export is incomplete", err)}
+		return &job.Stopped{Err: fmt.Errorf("%w; the export is incomplete", err)}
 	case err != nil:
 		return exportFailed(ctx, err, out, sel, res.Written)
 	}
@@ -244,16 +245,16 @@ func exportFailed(ctx context.Context, err error, out *export.Output, sel export
 	}
 	var le *export.ListError
 	if !errors.As(err, &le) {
-		return &exitError{code: exitStoppedEarly, err: fmt.Errorf("%w\n%s", err, incomplete)}
+		return &job.Stopped{Err: fmt.Errorf("%w\n%s", err, incomplete)}
 	}
 	if ctx.Err() != nil {
-		return &exitError{code: exitStoppedEarly, err: fmt.Errorf("interrupted at page %d, after %d users listed\n%s", le.Page, le.Users, incomplete)}
+		return &job.Stopped{Err: fmt.Errorf("interrupted at page %d, after %d users listed\n%s", le.Page, le.Users, incomplete)}
 	}
 	// Cognito parses the filter when it reads the first page.
 	if le.Page == 1 && le.Code == "InvalidParameterException" && sel.Filter != "" {
 		return usageError("--filter %q: Cognito refused it: %s", sel.Filter, errMessage(le.Err))
 	}
-	return &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("%w\n%s", err, incomplete), le.Code)}
+	return &job.Stopped{Err: cognito.WithHint(fmt.Errorf("%w\n%s", err, incomplete), le.Code)}
 }
 
 func plural(n int, noun string) string {

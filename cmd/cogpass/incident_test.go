@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"cogpass/emulator"
-	"cogpass/job"
 	"cogpass/report"
 )
 
@@ -294,15 +293,5 @@ func TestLimitSetsTheProgressTotal(t *testing.T) {
 	}
 	if strings.Contains(stderr, "total=30") || !strings.Contains(stderr, "total=10") {
 		t.Errorf("progress does not count to the limit:\n%s", stderr)
-	}
-}
-
-func TestConfirmationSaysSignOutSkipAndLimit(t *testing.T) {
-	var f jobFlags
-	f.incident = incidentFlags{signOut: true, limit: 20, statuses: []string{"RESET_REQUIRED"}}
-	c := gatherConfirmFacts(context.Background(), job.Reset, &f, nil, &job.Plan{Rows: 500}, "")
-	want := "About to reset the passwords (skipping users RESET_REQUIRED), then sign each user out of every device, stopping after 20 rows (--limit) for 20 users."
-	if got, _, _ := strings.Cut(c.prompt(), "\n"); got != want {
-		t.Errorf("prompt starts %q, want %q", got, want)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"cogpass/job"
 )
 
 // Exit codes are part of the interface; the README lists them.
@@ -22,24 +24,14 @@ const (
 	exitStoppedEarly = 3 // a fatal API error or a signal stopped the job
 )
 
-// exitError carries an exit code to main. Its message is what the user
-// sees, on one line.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
-
+// usageError is a usage error (exit 2) with a formatted message.
 func usageError(format string, a ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+	return job.Usagef(format, a...)
 }
+
+// errUsagePrinted is a usage error whose usage was printed already: it
+// exits 2 and says nothing more.
+var errUsagePrinted = &job.UsageError{Err: errors.New("usage")}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -54,25 +46,33 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
+// exitCode prints err, in one line (and a hint), and decides the exit code
+// by its kind: the first of the kinds it is, from the outside in. An error
+// of no kind is a usage error.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "cogpass: %v\n", ee.err)
-		}
-		return ee.code
+	if err != errUsagePrinted {
+		fmt.Fprintf(stderr, "cogpass: %v\n", err)
 	}
-	fmt.Fprintf(stderr, "cogpass: %v\n", err)
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch e.(type) {
+		case *job.RowsFailed:
+			return exitRowsFailed
+		case *job.UsageError:
+			return exitUsage
+		case *job.Stopped, *job.Fatal:
+			return exitStoppedEarly
+		}
+	}
 	return exitUsage
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		printUsage(stderr)
-		return &exitError{code: exitUsage}
+		return errUsagePrinted
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

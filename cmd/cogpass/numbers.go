@@ -100,11 +100,3 @@ func (r numberRange) describe(dur bool) string {
 	}
 	return fmt.Sprintf("a value %s up to %s", above, num(r.max))
 }
-
-// checkMaxFailures checks --max-failures before anything runs: its
-// percentage needs the row count, known only after the preflight, so any
-// count stands in for it here.
-func checkMaxFailures(s string) error {
-	_, err := parseMaxFailures(s, 1)
-	return err
-}

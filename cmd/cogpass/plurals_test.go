@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cogpass/emulator"
+	"cogpass/job"
 )
 
 // The first Ctrl-C's message counts its calls in good English: one call
@@ -41,11 +42,11 @@ func TestPreflightOneInvalidRowPlural(t *testing.T) {
 }
 
 // A resume with --limit: the prompt sends 3 users but 5 rows remain (seen
-// on a pty: "3 rows of 20 remain (15 done by an earlier run)").
+// on a pty: "3 rows of 20 remain (15 done by an earlier run)"). The
+// session's preview sends no more than --limit (job's
+// TestPreviewResumeWithLimit); the prompt counts the rows that remain.
 func TestConfirmResumeWithLimitCountsRemainingRows(t *testing.T) {
-	c := confirmFacts{action: "set temporary passwords", total: 20, done: 15, send: 5, resume: true}
-	f := &incidentFlags{limit: 3}
-	f.confirm(&c)
+	c := confirmFacts{Preview: job.Preview{Action: "set temporary passwords, stopping after 3 rows (--limit)", Total: 20, Done: 15, Send: 3, Resume: true}}
 	got := c.prompt()
 	if !strings.Contains(got, "for 3 users") || !strings.Contains(got, "resume:    5 rows of 20 remain (15 done by an earlier run)") {
 		t.Errorf("prompt:\n%s", got)

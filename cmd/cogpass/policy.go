@@ -17,6 +17,7 @@ import (
 	"cogpass/cognito"
 	"cogpass/cognito/policy"
 	"cogpass/cognito/quota"
+	"cogpass/job"
 	"cogpass/pacing"
 )
 
@@ -199,13 +200,13 @@ func describePool(ctx context.Context, api poolDescriber, id string, backoff cog
 	switch {
 	case res.Err == nil:
 		if out.UserPool == nil {
-			return nil, &exitError{code: exitStoppedEarly, err: fmt.Errorf("describe user pool %s: the answer holds no pool", id)}
+			return nil, &job.Stopped{Err: fmt.Errorf("describe user pool %s: the answer holds no pool", id)}
 		}
 		return out.UserPool, nil
 	case res.Stopped || ctx.Err() != nil:
-		return nil, &exitError{code: exitStoppedEarly, err: errors.New("interrupted")}
+		return nil, &job.Stopped{Err: errors.New("interrupted")}
 	}
-	return nil, &exitError{code: exitStoppedEarly, err: hinted(fmt.Errorf("describe user pool %s: %s: %s", id, res.Code, res.Message), res.Code)}
+	return nil, &job.Stopped{Err: cognito.WithHint(fmt.Errorf("describe user pool %s: %s: %s", id, res.Code, res.Message), res.Code)}
 }
 
 // errMessage is an API error's message without the SDK's request envelope.

@@ -7,76 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"sort"
 	"strconv"
 
 	"filippo.io/age"
 
-	"cogpass/job"
 	"cogpass/report"
 )
-
-// settleInFlight tells a resumed job which rows the earlier run may have
-// sent without learning the outcome (no final report row), and the
-// passwords it recorded as pending for them, which the job sends again so
-// that a write that was applied is recognised (see job.Config.Pending).
-// An encrypted secrets file is read with identityFile when one is given;
-// without it a set row is sent with a new password, which is as good, and
-// a change row the earlier run applied fails (its password is still in the
-// secrets file, as pending).
-func settleInFlight(cfg *job.Config, ix *report.Index, secrets *report.Secrets, identityFile string, log *slog.Logger) error {
-	cfg.InFlight = func(line int) bool { return !ix.Final(line, false) }
-	if secrets == nil {
-		return nil
-	}
-	var ids []age.Identity
-	if secrets.Encrypted() {
-		if identityFile == "" {
-			if cfg.Command == job.Change {
-				log.Warn("the secrets file is encrypted: rows the stopped run left in flight are sent with new passwords; a change it applied fails and its password stays pending in the secrets file",
-					"hint", "pass --secrets-identity with the private key to settle them with their pending passwords")
-			}
-			return nil
-		}
-		var err error
-		if ids, err = readIdentities(identityFile); err != nil {
-			return err
-		}
-	}
-	pending, err := report.PendingSecrets(secrets.Path(), ids)
-	if err != nil {
-		return fmt.Errorf("cannot resume: read the pending passwords: %w", err)
-	}
-	n := 0
-	for line := range pending {
-		if cfg.InFlight(line) {
-			n++
-		}
-	}
-	if n > 0 {
-		log.Info("rows in flight when the job stopped are settled with their pending passwords", "rows", n)
-	}
-	cfg.Pending = func(line int) (string, bool) {
-		pw, ok := pending[line]
-		return pw, ok
-	}
-	return nil
-}
-
-func readIdentities(path string) ([]age.Identity, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, usageError("open age identity file: %v", err)
-	}
-	defer f.Close()
-	ids, err := age.ParseIdentities(f)
-	if err != nil {
-		return nil, usageError("age identity file %s: %v", path, err)
-	}
-	return ids, nil
-}
 
 const secretsExample = `cogpass secrets decrypt --identity key.txt users.csv.secrets.csv > all-records.csv
 cogpass secrets decrypt --identity key.txt --latest users.csv.secrets.csv > passwords.csv`
@@ -121,8 +58,8 @@ func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var ids []age.Identity
 	if f.identity != "" {
 		var err error
-		if ids, err = readIdentities(f.identity); err != nil {
-			return err
+		if ids, err = report.ReadIdentities(f.identity); err != nil {
+			return usageError("%v", err)
 		}
 	}
 	w := csv.NewWriter(stdout)

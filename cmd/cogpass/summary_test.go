@@ -99,7 +99,7 @@ func TestSummaryGolden(t *testing.T) {
 			golden(t, filepath.Join("summary", tt.name+".txt.golden"), table.Bytes())
 
 			path := filepath.Join(t.TempDir(), "summary.json")
-			if _, err := writeSummaryJSON(path, tt.sum, tt.runErr, false); err != nil {
+			if _, err := job.WriteSummaryJSON(path, tt.sum, tt.runErr, false); err != nil {
 				t.Fatal(err)
 			}
 			data, err := os.ReadFile(path)

@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strconv"
 
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
 	"cogpass/cognito"
 	"cogpass/cognito/quota"
 	"cogpass/job"
@@ -119,7 +117,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if out == "" {
 		out = f.reportPath + ".verify.csv"
 	}
-	if err := distinctOutputs(output{"--report", f.reportPath}, output{"--output", out}, output{"the job record", report.SidecarPath(f.reportPath)}); err != nil {
+	if err := job.DistinctOutputs(job.Output{Flag: "--report", Path: f.reportPath}, job.Output{Flag: "--output", Path: out}, job.Output{Flag: "the job record", Path: report.SidecarPath(f.reportPath)}); err != nil {
 		return err
 	}
 	client, err := newClient(ctx, f.aws, max(f.concurrency, pacing.MinWorkers))
@@ -175,14 +173,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		var fatal *job.Fatal
 		if errors.As(runErr, &fatal) {
 			if ctx.Err() != nil {
-				return &exitError{code: exitStoppedEarly, err: errors.New("interrupted: the verification report lists the users checked so far")}
+				return &job.Stopped{Err: errors.New("interrupted: the verification report lists the users checked so far")}
 			}
-			return &exitError{code: exitStoppedEarly, err: hinted(runErr, fatal.Code)}
+			return &job.Stopped{Err: cognito.WithHint(runErr, fatal.Code)}
 		}
-		return &exitError{code: exitUsage, err: runErr}
+		return &job.UsageError{Err: runErr}
 	}
 	if bad := counts[job.VerdictMismatch] + counts[job.VerdictError]; bad > 0 {
-		return &exitError{code: exitRowsFailed, err: fmt.Errorf("%d of %d users do not show the status their action leaves: see %s", bad, len(rows), out)}
+		return &job.RowsFailed{Err: fmt.Errorf("%d of %d users do not show the status their action leaves: see %s", bad, len(rows), out)}
 	}
 	return nil
 }
@@ -190,15 +188,5 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // jobConnection is the region and endpoint a job's client sends to, for its
 // record: `cogpass verify` reads them back.
 func jobConnection(api cognito.API, a awsFlags) (region, endpoint string) {
-	if c, ok := api.(interface{ Options() cip.Options }); ok {
-		o := c.Options()
-		region = o.Region
-		if o.BaseEndpoint != nil {
-			endpoint = *o.BaseEndpoint
-		}
-	}
-	if endpoint == "" {
-		endpoint = a.endpointURL
-	}
-	return region, endpoint
+	return job.Connection(api, a.endpointURL)
 }

@@ -1,4 +1,4 @@
-package main
+package job
 
 import (
 	"crypto/sha256"
@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"cogpass/job"
 	"cogpass/report"
 )
 
@@ -30,7 +29,7 @@ func lockOutputs(paths ...string) (unlock func(), err error) {
 		l, err := report.Lock(p)
 		if err != nil {
 			unlock()
-			return nil, usageError("%v", err)
+			return nil, Usagef("%v", err)
 		}
 		locks = append(locks, l)
 	}
@@ -48,34 +47,34 @@ func lockPath(path string) string {
 	return report.LockPath(path)
 }
 
-// output is a file a job reads or writes, and the flag that names it.
-type output struct {
-	flag, path string
+// Output is a file a job reads or writes, and the flag that names it.
+type Output struct {
+	Flag, Path string
 }
 
-// distinctOutputs refuses, as a usage error, two of a job's files that are
+// DistinctOutputs refuses, as a usage error, two of a job's files that are
 // one file: the manifest, the report, the report's job record, the secrets
 // file and the summary. Two names are one file when they resolve to the
 // same path (relative parts and symbolic links followed) or, for files that
 // exist, when they are the same inode (hard links). Writing one output over
 // another, or over the manifest, would destroy passwords or the job's
 // record.
-func distinctOutputs(files ...output) error {
+func DistinctOutputs(files ...Output) error {
 	type seen struct {
-		output
+		Output
 		resolved string
 		fi       os.FileInfo
 	}
 	var all []seen
 	for _, o := range files {
-		if o.path == "" || o.path == "-" {
+		if o.Path == "" || o.Path == "-" {
 			continue
 		}
-		s := seen{output: o, resolved: resolvePath(o.path)}
-		s.fi, _ = os.Stat(o.path)
+		s := seen{Output: o, resolved: resolvePath(o.Path)}
+		s.fi, _ = os.Stat(o.Path)
 		for _, p := range all {
 			if p.resolved == s.resolved || (p.fi != nil && s.fi != nil && os.SameFile(p.fi, s.fi)) {
-				return usageError("%s and %s name the same file (%s): each output needs its own file, and none may be the manifest", p.flag, o.flag, o.path)
+				return Usagef("%s and %s name the same file (%s): each output needs its own file, and none may be the manifest", p.Flag, o.Flag, o.Path)
 			}
 		}
 		all = append(all, s)
@@ -106,14 +105,14 @@ func resolvePath(path string) string {
 	return abs
 }
 
-// writeSummaryJSON writes the summary to path atomically: a temporary file
+// WriteSummaryJSON writes the summary to path atomically: a temporary file
 // in the same directory, synced, then linked into place, which fails when
 // path exists, so no file is ever overwritten; with replace (the summary of
 // the same job, on a resume) it is renamed over the old one. It returns the
 // SHA-256 of what it wrote.
-func writeSummaryJSON(path string, s *job.Summary, runErr error, replace bool) (string, error) {
+func WriteSummaryJSON(path string, s *Summary, runErr error, replace bool) (string, error) {
 	doc := struct {
-		*job.Summary
+		*Summary
 		Stopped string `json:"stopped,omitempty"`
 	}{Summary: s}
 	if runErr != nil {
