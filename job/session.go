@@ -81,6 +81,9 @@ func Open(ctx context.Context, o Options, connect func(context.Context) (cognito
 			s.Close()
 		}
 	}()
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	if s.statuses, err = o.checkIncident(); err != nil {
 		return nil, err
 	}
