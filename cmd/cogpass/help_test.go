@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// updateGolden rewrites the golden files: go test ./cmd/cogpass -run 'Help|Summary' -update
+// updateGolden rewrites the golden files: go test ./cmd/cogpass -run Help -update (the summary's: go test ./job -run Summary -update)
 var updateGolden = flag.Bool("update", false, "rewrite testdata golden files with the current output")
 
 // golden compares got with testdata/NAME, or writes it there with -update.
