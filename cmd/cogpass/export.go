@@ -36,7 +36,7 @@ type exportFlags struct {
 	exclude          string
 	limit            int64
 	rate             float64
-	retryFlags
+	backoff          cognito.Backoff
 	logFlags
 }
 
@@ -59,7 +59,7 @@ func (f *exportFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.limit, "limit", 0, "stop after writing N users (0: no limit)")
 	op, _ := quota.Lookup("ListUsers")
 	fs.Float64Var(&f.rate, "rate", quota.DefaultRate("ListUsers"), fmt.Sprintf("ceiling on ListUsers calls per second (60 users each); the default is %.0f%% of the %s quota's default %.0f/s", quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
-	f.retryFlags.register(fs, "attempts per page before a throttled or faulted listing fails")
+	registerRetries(fs, &f.backoff, "attempts per page before a throttled or faulted listing fails")
 	f.logFlags.register(fs, "no progress lines; errors and the final line only", "how often a progress line is logged during a long listing")
 }
 
@@ -138,7 +138,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError("--limit must be 0 (no limit) or more")
 	case f.rate <= 0:
 		return usageError("--rate must be above 0")
-	case f.maxAttempts < 1:
+	case f.backoff.MaxAttempts < 1:
 		return usageError("--max-attempts must be 1 or more")
 	}
 	if err := f.aws.usePoolRegion("--user-pool-id", f.userPoolID); err != nil {
@@ -154,7 +154,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	backoff := cognito.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts}
+	backoff := f.backoff
 	client, err := newClient(ctx, f.aws, 4)
 	if err != nil {
 		return err

@@ -27,90 +27,65 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-// jobFlags are the flags every job command takes.
+// jobFlags are the flags of set, reset and change: the job's own bound
+// straight into its options, and the command line's (the AWS connection,
+// the confirmation prompt and the logs) beside them.
 type jobFlags struct {
-	cmd              job.Command
-	aws              awsFlags
-	userPoolID       string
-	manifest         string
-	manifestFormat   string
-	permanent        bool
-	clientMetadata   stringList
-	reportPath       string
-	secretsPath      string
-	recipients       stringList
-	recipientsFile   string
-	secretsIdentity  string
-	rate             float64
-	readRate         float64
-	concurrency      int
-	dryRun           bool
-	offline          bool
-	policyFile       string
-	passwordLength   int
-	passwordSymbols  *string
-	resume           bool
-	retryFailed      bool
-	skipInvalid      bool
-	maxFailures      string
-	yes              bool
-	includeFederated bool
-	summaryJSON      string
-	stopGrace        time.Duration
-	incident         incidentFlags
-
-	retryFlags
+	opts job.Options
+	aws  awsFlags
+	yes  bool
 	logFlags
 }
 
 func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
-	f.cmd = cmd
+	o := &f.opts
+	o.Command = cmd
 	f.aws.register(fs)
 	if cmd != job.Change {
-		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool (a manifest's user_pool_id column overrides it per row)")
+		fs.StringVar(&o.UserPoolID, "user-pool-id", "", "the user pool (a manifest's user_pool_id column overrides it per row)")
 	} else {
-		fs.StringVar(&f.userPoolID, "user-pool-id", "", "the user pool whose policy generated passwords must meet (default: Cognito's default policy)")
+		fs.StringVar(&o.UserPoolID, "user-pool-id", "", "the user pool whose policy generated passwords must meet (default: Cognito's default policy)")
 		fs.BoolVar(&f.aws.noSignRequest, "no-sign-request", false, "use no AWS credentials at all (ChangePassword is always sent unsigned; with --user-pool-id, reading the policy needs credentials)")
 	}
-	fs.StringVar(&f.manifest, "manifest", "", "CSV or JSON Lines file of users, one row each ('-' reads stdin)")
-	fs.StringVar(&f.manifestFormat, "manifest-format", "", "csv or jsonl (default: by the file's extension)")
+	fs.StringVar(&o.Manifest, "manifest", "", "CSV or JSON Lines file of users, one row each ('-' reads stdin)")
+	fs.StringVar(&o.ManifestFormat, "manifest-format", "", "csv or jsonl (default: by the file's extension)")
 	if cmd == job.Set {
-		fs.BoolVar(&f.permanent, "permanent", false, "set permanent passwords (CONFIRMED) instead of temporary ones (FORCE_CHANGE_PASSWORD)")
+		fs.BoolVar(&o.Permanent, "permanent", false, "set permanent passwords (CONFIRMED) instead of temporary ones (FORCE_CHANGE_PASSWORD)")
 	}
 	if cmd == job.Reset {
-		fs.Var(&f.clientMetadata, "client-metadata", "KEY=VALUE passed to the pool's Lambda triggers (repeatable; a row's client_metadata overrides)")
+		fs.Var((*stringList)(&o.ClientMetadata), "client-metadata", "KEY=VALUE passed to the pool's Lambda triggers (repeatable; a row's client_metadata overrides)")
 	}
-	fs.StringVar(&f.reportPath, "report", "", "per-user result report, CSV or .jsonl (default: MANIFEST.report.csv, or MANIFEST.dryrun.report.csv for a dry run)")
+	fs.StringVar(&o.Report, "report", "", "per-user result report, CSV or .jsonl (default: MANIFEST.report.csv, or MANIFEST.dryrun.report.csv for a dry run)")
 	if cmd != job.Reset {
-		fs.StringVar(&f.secretsPath, "secrets", "", "file for generated passwords, mode 0600 (default: MANIFEST.secrets.csv)")
-		fs.Var(&f.recipients, "secrets-recipient", "age recipient (age1...) to encrypt the secrets file to (repeatable)")
-		fs.StringVar(&f.recipientsFile, "secrets-recipients-file", "", "file of age recipients, one per line, to encrypt the secrets file to")
-		fs.StringVar(&f.secretsIdentity, "secrets-identity", "", "with --resume of an encrypted job: age identity file (private key) to read the passwords the stopped run left pending")
-		fs.IntVar(&f.passwordLength, "password-length", 0, "length of generated passwords (default: the pool's minimum, at least 16)")
+		fs.StringVar(&o.Secrets, "secrets", "", "file for generated passwords, mode 0600 (default: MANIFEST.secrets.csv)")
+		fs.Var((*stringList)(&o.Recipients), "secrets-recipient", "age recipient (age1...) to encrypt the secrets file to (repeatable)")
+		fs.StringVar(&o.RecipientsFile, "secrets-recipients-file", "", "file of age recipients, one per line, to encrypt the secrets file to")
+		fs.StringVar(&o.SecretsIdentity, "secrets-identity", "", "with --resume of an encrypted job: age identity file (private key) to read the passwords the stopped run left pending")
+		fs.IntVar(&o.PasswordLength, "password-length", 0, "length of generated passwords (default: the pool's minimum, at least 16)")
 		fs.Func("password-symbols", "draw generated passwords' symbols from `SET` only, e.g. '!#%' for a mail-merge that chokes on quotes (default: every symbol Cognito accepts)", f.setPasswordSymbols)
 	}
 	op, _ := quota.Lookup(cmd.Operation())
-	fs.Float64Var(&f.rate, "rate", quota.DefaultRate(cmd.Operation()), fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
+	fs.Float64Var(&o.Rate, "rate", quota.DefaultRate(cmd.Operation()), fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
 	if cmd != job.Change {
-		fs.Float64Var(&f.readRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second (dry run, federated-user check); the default is %.0f%% of the UserRead quota's default %.0f/s. A write job with look-ups goes no faster than this", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
+		fs.Float64Var(&o.ReadRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second (dry run, federated-user check); the default is %.0f%% of the UserRead quota's default %.0f/s. A write job with look-ups goes no faster than this", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	}
-	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent calls (default: chosen from the rate and the measured latency)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")
-	fs.BoolVar(&f.offline, "offline", false, "with --dry-run: make no call at all, check the manifest alone")
-	fs.StringVar(&f.policyFile, "policy-file", "", "password policy JSON (from describe-user-pool or 'cogpass policy --output json') instead of reading it from the pool")
-	f.retryFlags.register(fs, "attempts per call before a throttled or faulted row fails")
-	fs.BoolVar(&f.resume, "resume", false, "continue the job of an existing report: rows already done are not sent again")
-	fs.BoolVar(&f.retryFailed, "retry-failed", false, "with --resume: send rows whose last outcome was failed again, too")
-	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "go on when the preflight finds invalid rows; they become failed rows")
-	fs.StringVar(&f.maxFailures, "max-failures", "", "stop the job (resumable) once N rows, or N% of the rows, have failed")
+	fs.IntVar(&o.Concurrency, "concurrency", 0, "concurrent calls (default: chosen from the rate and the measured latency)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "make no write call: validate every row, look every user up, and report what would happen")
+	fs.BoolVar(&o.Offline, "offline", false, "with --dry-run: make no call at all, check the manifest alone")
+	fs.StringVar(&o.PolicyFile, "policy-file", "", "password policy JSON (from describe-user-pool or 'cogpass policy --output json') instead of reading it from the pool")
+	registerRetries(fs, &o.Backoff, "attempts per call before a throttled or faulted row fails")
+	fs.BoolVar(&o.Resume, "resume", false, "continue the job of an existing report: rows already done are not sent again")
+	fs.BoolVar(&o.RetryFailed, "retry-failed", false, "with --resume: send rows whose last outcome was failed again, too")
+	fs.BoolVar(&o.SkipInvalid, "skip-invalid", false, "go on when the preflight finds invalid rows; they become failed rows")
+	fs.StringVar(&o.MaxFailures, "max-failures", "", "stop the job (resumable) once N rows, or N% of the rows, have failed")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation on a terminal")
 	if cmd != job.Change {
-		fs.BoolVar(&f.includeFederated, "include-federated", false, "send rows of federated (EXTERNAL_PROVIDER) users too; by default they are skipped")
+		fs.BoolVar(&o.IncludeFederated, "include-federated", false, "send rows of federated (EXTERNAL_PROVIDER) users too; by default they are skipped")
 	}
 	f.logFlags.register(fs, "no progress display or log lines; errors and the summary only", "how often a progress line is logged when stderr is not a terminal")
-	fs.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary as JSON to this new file (on --resume, the job's own earlier summary is replaced)")
-	fs.DurationVar(&f.stopGrace, "stop-grace", 10*time.Second, "on a signal, how long calls in flight may take to finish")
-	f.incident.register(fs, cmd)
+	fs.StringVar(&o.SummaryJSON, "summary-json", "", "also write the summary as JSON to this new file (on --resume, the job's own earlier summary is replaced)")
+	fs.DurationVar(&o.StopGrace, "stop-grace", 10*time.Second, "on a signal, how long calls in flight may take to finish")
+	registerIncidentFlags(fs, o)
 }
 
 func newFlagSet(name, example string, stderr io.Writer) *flag.FlagSet {
@@ -189,45 +164,6 @@ var (
 	}
 )
 
-// options are the flags as the job's options.
-func (f *jobFlags) options(log *slog.Logger) job.Options {
-	return job.Options{
-		Command:          f.cmd,
-		UserPoolID:       f.userPoolID,
-		Manifest:         f.manifest,
-		ManifestFormat:   f.manifestFormat,
-		Permanent:        f.permanent,
-		ClientMetadata:   f.clientMetadata,
-		Report:           f.reportPath,
-		Secrets:          f.secretsPath,
-		SummaryJSON:      f.summaryJSON,
-		Recipients:       f.recipients,
-		RecipientsFile:   f.recipientsFile,
-		SecretsIdentity:  f.secretsIdentity,
-		Rate:             f.rate,
-		ReadRate:         f.readRate,
-		Concurrency:      f.concurrency,
-		Backoff:          cognito.Backoff{Base: f.backoffBase, Cap: f.backoffCap, MaxAttempts: f.maxAttempts},
-		DryRun:           f.dryRun,
-		Offline:          f.offline,
-		PolicyFile:       f.policyFile,
-		PasswordLength:   f.passwordLength,
-		PasswordSymbols:  f.passwordSymbols,
-		Resume:           f.resume,
-		RetryFailed:      f.retryFailed,
-		SkipInvalid:      f.skipInvalid,
-		MaxFailures:      f.maxFailures,
-		IncludeFederated: f.includeFederated,
-		SkipStatus:       f.incident.skipStatus,
-		Limit:            f.incident.limit,
-		SignOut:          f.incident.signOut,
-		StopGrace:        f.stopGrace,
-		Endpoint:         f.aws.endpointURL,
-		Stdin:            stdin,
-		Logger:           log,
-	}
-}
-
 // runJob is set, reset and change: one job over a manifest. The job's life
 // is a job.Session; here are the flags, the prompt and the display.
 func runJob(ctx context.Context, cmd job.Command, example string, args []string, stdout, stderr io.Writer) error {
@@ -247,11 +183,12 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	if stderrIsTerminal(stderr) {
 		log = slog.New(limitRateChanges(log.Handler(), time.Minute))
 	}
-	opts := f.options(log)
+	opts := &f.opts
+	opts.Endpoint, opts.Stdin, opts.Logger = f.aws.endpointURL, stdin, log
 	if err := opts.Check(); err != nil {
 		return err
 	}
-	if err := f.aws.usePoolRegion("--user-pool-id", f.userPoolID); err != nil {
+	if err := f.aws.usePoolRegion("--user-pool-id", opts.UserPoolID); err != nil {
 		return err
 	}
 
@@ -262,13 +199,13 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		// pool smaller than that, every call past the pool closes its
 		// connection and the next one dials again (a TLS handshake each,
 		// against Cognito).
-		c, err := newClient(ctx, f.aws, max(f.concurrency, pacing.MaxWorkers))
+		c, err := newClient(ctx, f.aws, max(opts.Concurrency, pacing.MaxWorkers))
 		if err != nil {
 			return nil, err
 		}
 		// ChangePassword is sent unsigned: a change job without a pool
 		// to read needs no credentials.
-		if cmd != job.Change || f.userPoolID != "" {
+		if cmd != job.Change || opts.UserPoolID != "" {
 			if err := requireCredentials(ctx, c, f.aws); err != nil {
 				return nil, err
 			}
@@ -276,13 +213,13 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		client = c
 		return c, nil
 	}
-	s, err := job.Open(ctx, opts, connect)
+	s, err := job.Open(ctx, *opts, connect)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 
-	if !f.dryRun && !f.yes && f.manifest != "-" && stdinIsTerminal() {
+	if !opts.DryRun && !f.yes && opts.Manifest != "-" && stdinIsTerminal() {
 		ok, err := confirm(ctx, stderr, gatherConfirmFacts(ctx, cmd, s.Preview(), f.aws, client).prompt())
 		if err != nil {
 			fmt.Fprintln(stderr) // past the ^C, onto a line of its own

@@ -14,6 +14,6 @@ func (f *jobFlags) setPasswordSymbols(v string) error {
 	if err := policy.CheckSymbolSet(v); err != nil {
 		return fmt.Errorf("%w", err)
 	}
-	f.passwordSymbols = &v
+	f.opts.PasswordSymbols = &v
 	return nil
 }

@@ -37,7 +37,7 @@ type verifyFlags struct {
 	output      string
 	readRate    float64
 	concurrency int
-	retryFlags
+	backoff     cognito.Backoff
 }
 
 // flagSet is verify's FlagSet, bound to f.
@@ -49,7 +49,7 @@ func (f *verifyFlags) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.output, "output", "", "verification report, CSV, mode 0600, never overwritten (default: REPORT.verify.csv)")
 	fs.Float64Var(&f.readRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second; the default is %.0f%% of the UserRead quota's default %.0f/s", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	fs.IntVar(&f.concurrency, "concurrency", 0, "concurrent look-ups (default: chosen from the rate)")
-	f.registerAttempts(fs, "attempts per look-up before a throttled or faulted one is reported as an error")
+	registerAttempts(fs, &f.backoff, "attempts per look-up before a throttled or faulted one is reported as an error")
 	return fs
 }
 
@@ -68,7 +68,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError("--read-rate must be above 0")
 	case f.concurrency < 0:
 		return usageError("--concurrency must be 0 (automatic) or more")
-	case f.maxAttempts < 1:
+	case f.backoff.MaxAttempts < 1:
 		return usageError("--max-attempts must be 1 or more")
 	}
 	rec, err := report.ReadSidecar(f.reportPath)
@@ -141,7 +141,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Command:     job.Command(rec.Command),
 		ReadRate:    f.readRate,
 		Concurrency: f.concurrency,
-		Backoff:     f.backoff(),
+		Backoff:     f.backoff,
 	}
 	runErr := job.Verify(ctx, cfg, client, pool, rows, func(v job.VerifyResult) error {
 		counts[v.Verdict]++
