@@ -77,26 +77,25 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(f.flagSet(stderr), args, stdout); err != nil {
 		return err
 	}
-	a, userPoolID, output, sample, passwordLength := f.aws, f.userPoolID, f.output, f.sample, f.passwordLength
 	switch {
-	case userPoolID == "":
+	case f.userPoolID == "":
 		return usageError("--user-pool-id is required")
-	case output != "text" && output != "json":
-		return usageError("--output %q: want text or json", output)
-	case sample < 0 || sample > maxSamples:
-		return usageError("--sample %d: want 0 to %d", sample, maxSamples)
+	case f.output != "text" && f.output != "json":
+		return usageError("--output %q: want text or json", f.output)
+	case f.sample < 0 || f.sample > maxSamples:
+		return usageError("--sample %d: want 0 to %d", f.sample, maxSamples)
 	}
-	if err := a.usePoolRegion("--user-pool-id", userPoolID); err != nil {
+	if err := f.aws.usePoolRegion("--user-pool-id", f.userPoolID); err != nil {
 		return err
 	}
-	client, err := newClient(ctx, a, 2)
+	client, err := newClient(ctx, f.aws, 2)
 	if err != nil {
 		return err
 	}
-	if err := requireCredentials(ctx, client, a); err != nil {
+	if err := requireCredentials(ctx, client, f.aws); err != nil {
 		return err
 	}
-	pool, err := describePool(ctx, client, userPoolID, cognito.DefaultBackoff)
+	pool, err := describePool(ctx, client, f.userPoolID, cognito.DefaultBackoff)
 	if err != nil {
 		return err
 	}
@@ -105,18 +104,18 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// The validity Cognito applies, also for a pool that only has the
 	// legacy setting: an offline dry run reads this file.
 	pol.TemporaryPasswordValidityDays = days
-	length, err := pol.GeneratedLength(passwordLength)
+	length, err := pol.GeneratedLength(f.passwordLength)
 	if err != nil {
 		return usageError("--password-length: %v", err)
 	}
-	doc := policyDoc{UserPoolID: userPoolID, PasswordPolicy: pol, EmailSendingAccount: email, GeneratedLength: length, Symbols: policy.Symbols,
+	doc := policyDoc{UserPoolID: f.userPoolID, PasswordPolicy: pol, EmailSendingAccount: email, GeneratedLength: length, Symbols: policy.Symbols,
 		UsernameConfiguration: usernameConfig{CaseSensitive: cognito.CaseSensitive(pool)}}
-	if sample > 0 {
-		gen, err := policy.NewGenerator(pol, passwordLength)
+	if f.sample > 0 {
+		gen, err := policy.NewGenerator(pol, f.passwordLength)
 		if err != nil {
 			return usageError("--password-length: %v", err)
 		}
-		for range sample {
+		for range f.sample {
 			pw, err := gen.Generate()
 			if err != nil {
 				return err
@@ -124,7 +123,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			doc.Samples = append(doc.Samples, pw)
 		}
 	}
-	if output == "json" {
+	if f.output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
