@@ -71,6 +71,15 @@ var operations = map[Command]operation{
 	Change: change{},
 }
 
+// traits are the traits of the command's operation (none for an unknown
+// command).
+func (c Command) traits() traits {
+	if op, ok := operations[c]; ok {
+		return op.traits()
+	}
+	return traits{}
+}
+
 // write is one row's call as the row flow prepared it.
 type write struct {
 	row       input.Row

@@ -106,9 +106,9 @@ func (o *Options) Check() error {
 		return Usagef("--report is required when the manifest is read from stdin")
 	case o.Manifest == "-" && o.Resume:
 		return Usagef("--resume needs the manifest as a file: a manifest on stdin cannot be checked against the report")
-	case o.Manifest == "-" && o.Secrets == "" && !o.DryRun && o.Command != Reset:
-		// reset generates no password, so it has no secrets file (and no
-		// --secrets flag).
+	case o.Manifest == "-" && o.Secrets == "" && !o.DryRun && o.Command.traits().password:
+		// A command that sends no password (reset) generates none, so it
+		// has no secrets file (and no --secrets flag).
 		return Usagef("--secrets is required when the manifest is read from stdin")
 	}
 	return nil

@@ -16,7 +16,7 @@ func errNoPool() error {
 // row would fail. (A JSON Lines manifest's keys vary by line; its preflight
 // says so, see poolMissingEverywhere.)
 func checkPoolSource(o *Options, rows *input.Reader) error {
-	if o.UserPoolID != "" || o.Command == Change || o.Offline {
+	if o.UserPoolID != "" || !o.Command.traits().admin || o.Offline {
 		return nil
 	}
 	if has, known := rows.HasColumn("user_pool_id"); known && !has {

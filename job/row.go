@@ -85,7 +85,7 @@ func (r *runner) prepare(row input.Row, generate bool) (prepared, *rowProblem, e
 // lookups says whether a write job looks every user up before writing it
 // (to skip federated users, or users by status).
 func (c Config) lookups() bool {
-	return !c.DryRun && operations[c.Command].traits().admin && (c.CheckFederated && !c.IncludeFederated || len(c.SkipStatus) > 0)
+	return !c.DryRun && c.Command.traits().admin && (c.CheckFederated && !c.IncludeFederated || len(c.SkipStatus) > 0)
 }
 
 // process takes one valid manifest row to its report row. It returns the

@@ -147,7 +147,7 @@ func Open(ctx context.Context, o Options, connect func(context.Context) (cognito
 		PasswordSymbols:  o.PasswordSymbols,
 		IncludeFederated: o.IncludeFederated,
 		ReadRate:         o.ReadRate,
-		CheckFederated:   o.Command != Change,
+		CheckFederated:   o.Command.traits().admin,
 		StopGrace:        o.StopGrace,
 		Logger:           s.log,
 		SkipStatus:       s.statuses,
@@ -228,7 +228,7 @@ func (s *Session) nameOutputs() error {
 			s.reportPath = o.Manifest + ".report.csv"
 		}
 	}
-	if o.Command == Reset || o.DryRun {
+	if !o.Command.traits().password || o.DryRun {
 		s.secretsPath = "" // nothing is generated to keep
 	} else if s.secretsPath == "" {
 		s.secretsPath = o.Manifest + ".secrets.csv"
@@ -393,7 +393,7 @@ func (s *Session) Preview() Preview {
 func (s *Session) preview(plan *Plan, done int64) Preview {
 	o := &s.opts
 	p := Preview{Action: describe(o.Command, o.Permanent), Total: plan.Rows - plan.Invalid, Resume: o.Resume,
-		Passwords: o.Command != Reset, Generated: plan.Generated, Supplied: plan.Supplied}
+		Passwords: o.Command.traits().password, Generated: plan.Generated, Supplied: plan.Supplied}
 	p.Send = p.Total
 	if o.Resume {
 		p.Done = done
