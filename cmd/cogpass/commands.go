@@ -78,11 +78,7 @@ func flagsOf[T any](flagSet func(*T, io.Writer) *flag.FlagSet) func() *flag.Flag
 
 // jobFlagSet is the flags function of a job command.
 func jobFlagSet(cmd job.Command, example string) func() *flag.FlagSet {
-	return func() *flag.FlagSet {
-		fs := newFlagSet(string(cmd), example, io.Discard)
-		new(jobFlags).register(fs, cmd)
-		return fs
-	}
+	return func() *flag.FlagSet { return new(jobFlags).flagSet(cmd, example, io.Discard) }
 }
 
 // lookupCommand finds a command by its name or its alias.

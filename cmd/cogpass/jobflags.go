@@ -37,6 +37,13 @@ type jobFlags struct {
 	logFlags
 }
 
+// flagSet is the FlagSet of the job command cmd, bound to f.
+func (f *jobFlags) flagSet(cmd job.Command, example string, stderr io.Writer) *flag.FlagSet {
+	fs := newFlagSet(string(cmd), example, stderr)
+	f.register(fs, cmd)
+	return fs
+}
+
 func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	o := &f.opts
 	o.Command = cmd
@@ -168,9 +175,7 @@ var (
 // is a job.Session; here are the flags, the prompt and the display.
 func runJob(ctx context.Context, cmd job.Command, example string, args []string, stdout, stderr io.Writer) error {
 	var f jobFlags
-	fs := newFlagSet(string(cmd), example, stderr)
-	f.register(fs, cmd)
-	if err := parseFlags(fs, args, stdout); err != nil {
+	if err := parseFlags(f.flagSet(cmd, example, stderr), args, stdout); err != nil {
 		return err
 	}
 	// Log lines go through the progress display on a terminal, so that
