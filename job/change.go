@@ -29,6 +29,8 @@ func (change) traits() traits { return traits{password: true} }
 
 func (change) action(*Config, input.Row) string { return ActionChange }
 
+func (change) describe(bool) string { return "change the passwords" }
+
 // check: previous_password may be empty: PreviousPassword is "Required if
 // the user has a password. If the user has no password and only signs in
 // with passwordless authentication options, you can omit this parameter"

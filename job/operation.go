@@ -31,6 +31,9 @@ type operation interface {
 	traits() traits
 	// action is the row's action as the report names it.
 	action(cfg *Config, row input.Row) string
+	// describe is what a job of this operation does, for the confirmation
+	// prompt ("reset the passwords").
+	describe(permanent bool) string
 	// check finds what the row's own fields lack for this operation,
 	// before any call (nil when nothing).
 	check(row input.Row) *rowProblem

@@ -10,9 +10,10 @@ import (
 )
 
 // TestOperationsTable: each command's operation names the Cognito API
-// operation it writes with (which picks its quota category and pacer), and
+// operation it writes with (which picks its quota category and pacer),
 // every action it reports leaves the status Cognito documents
-// (TargetStatus, which verify checks against).
+// (TargetStatus, which verify checks against), and the confirmation prompt
+// says what it does in the words it always did.
 func TestOperationsTable(t *testing.T) {
 	yes := true
 	cases := []struct {
@@ -42,6 +43,20 @@ func TestOperationsTable(t *testing.T) {
 		}
 		if got := TargetStatus(c.action); got != c.status {
 			t.Errorf("TargetStatus(%q) = %q, want %q", c.action, got, c.status)
+		}
+	}
+	for _, c := range []struct {
+		cmd       Command
+		permanent bool
+		want      string
+	}{
+		{Set, false, "set temporary passwords"},
+		{Set, true, "set permanent passwords"},
+		{Reset, false, "reset the passwords"},
+		{Change, false, "change the passwords"},
+	} {
+		if got := describe(c.cmd, c.permanent); got != c.want {
+			t.Errorf("describe(%s, %v) = %q, want %q (the confirmation prompt's words)", c.cmd, c.permanent, got, c.want)
 		}
 	}
 	if _, ok := quota.Lookup(signOut{}.Operation()); !ok {

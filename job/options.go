@@ -244,13 +244,8 @@ func (o *Options) existsHint(secrets bool) string {
 
 // describe is what a job of cmd does, for the confirmation prompt.
 func describe(cmd Command, permanent bool) string {
-	switch {
-	case cmd == Set && permanent:
-		return "set permanent passwords"
-	case cmd == Set:
-		return "set temporary passwords"
-	case cmd == Reset:
-		return "reset the passwords"
+	if op, ok := operations[cmd]; ok {
+		return op.describe(permanent)
 	}
-	return "change the passwords"
+	return ""
 }

@@ -28,6 +28,8 @@ func (reset) traits() traits { return traits{admin: true} }
 
 func (reset) action(*Config, input.Row) string { return ActionReset }
 
+func (reset) describe(bool) string { return "reset the passwords" }
+
 func (reset) check(input.Row) *rowProblem { return nil }
 
 func (reset) supplied(input.Row) string { return "" }

@@ -34,6 +34,13 @@ func (set) action(cfg *Config, row input.Row) string {
 	return ActionSetTemporary
 }
 
+func (set) describe(permanent bool) string {
+	if permanent {
+		return "set permanent passwords"
+	}
+	return "set temporary passwords"
+}
+
 func (set) check(input.Row) *rowProblem { return nil }
 
 func (set) supplied(row input.Row) string { return row.Password }

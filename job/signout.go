@@ -47,6 +47,8 @@ func (signOut) action(cfg *Config, row input.Row) string {
 	return operations[cfg.Command].action(cfg, row)
 }
 
+func (signOut) describe(bool) string { return "sign the users out" }
+
 func (signOut) check(input.Row) *rowProblem { return nil }
 
 func (signOut) supplied(input.Row) string { return "" }
