@@ -33,7 +33,12 @@ func usageError(format string, a ...any) error {
 // exits 2 and says nothing more.
 var errUsagePrinted = &job.UsageError{Err: errors.New("usage")}
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain is the process: run with the command line, under a context the
+// first SIGINT or SIGTERM cancels, and the exit code for its error. The
+// testscript scenarios run it as the cogpass command.
+func runMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal the job winds down; a second one ends the
@@ -43,7 +48,7 @@ func main() {
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	return exitCode(err, os.Stderr)
 }
 
 // exitCode prints err, in one line (and a hint), and decides the exit code

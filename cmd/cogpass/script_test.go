@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,17 +49,10 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// scriptCogpass is main as a script runs it: run and exitCode, the path
-// main takes, with the exit status also written where status reads it.
+// scriptCogpass is main as a script runs it, with the exit status also
+// written where status reads it.
 func scriptCogpass() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	code := exitCode(err, os.Stderr)
+	code := runMain()
 	if p := os.Getenv(scriptStatusEnv); p != "" {
 		if err := os.WriteFile(p, []byte(strconv.Itoa(code)), 0o600); err != nil {
 			fmt.Fprintf(os.Stderr, "script: record exit status: %v\n", err)
