@@ -63,6 +63,7 @@ type Session struct {
 	secrets       *report.Secrets
 	secretsClosed bool
 	resumed       int64 // rows an earlier run finished
+	earlierFailed int64 // of those, the failed ones this run does not send again
 }
 
 // Open checks the options, names the job's outputs and locks them, checks a
@@ -448,6 +449,7 @@ func (s *Session) Start() error {
 		s.cfg.Skip = func(line int) bool { return ix.Final(line, o.RetryFailed) }
 		s.cfg.WriteDone = ix.WriteDone
 		s.resumed = int64(ix.CountFinal(o.RetryFailed))
+		s.earlierFailed = int64(ix.CountFailedKept(o.RetryFailed))
 		s.log.Info("resuming", "report", s.reportPath, "rows_done", ix.CountFinal(o.RetryFailed), "report_rows", ix.Rows(), "unreadable_rows", ix.BadRows())
 		if s.rep, err = report.Append(s.reportPath); err != nil {
 			return Usagef("%v", err)
@@ -582,8 +584,24 @@ func (s *Session) Outcome(ctx context.Context, summary *Summary, runErr error) e
 		}
 		return &UsageError{Err: runErr}
 	}
-	if summary.Failed() > 0 {
+	// The exit status is the job's, not the run's: a resume that finishes
+	// the job while the report keeps failed rows of an earlier run (a
+	// permanent failure, not sent again without --retry-failed) ends with
+	// rows failed, as the first run would have had it gone to its end.
+	earlier := ""
+	switch {
+	case s.earlierFailed == 1:
+		earlier = "1 row of an earlier run of this job failed and was not sent again (--resume --retry-failed sends it)"
+	case s.earlierFailed > 1:
+		earlier = fmt.Sprintf("%d rows of an earlier run of this job failed and were not sent again (--resume --retry-failed sends them)", s.earlierFailed)
+	}
+	switch {
+	case summary.Failed() > 0 && earlier != "":
+		return &RowsFailed{Err: fmt.Errorf("%d of %s failed, and %s: see %s", summary.Failed(), plural(summary.Rows, "row"), earlier, s.reportPath)}
+	case summary.Failed() > 0:
 		return &RowsFailed{Err: fmt.Errorf("%d of %s failed: see %s", summary.Failed(), plural(summary.Rows, "row"), s.reportPath)}
+	case earlier != "":
+		return &RowsFailed{Err: fmt.Errorf("%s: see %s", earlier, s.reportPath)}
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ func FuzzLoadIndex(f *testing.F) {
 				t.Fatalf("%v: error from an in-memory reader: %v", format, err)
 			}
 			lines := bytes.Count(data, []byte{'\n'})
-			if ix.Rows()+ix.BadRows() > lines || ix.Count() > ix.Rows() || ix.CountFinal(true) > ix.Count() {
+			if ix.Rows()+ix.BadRows() > lines || ix.Count() > ix.Rows() || ix.CountFinal(true) > ix.Count() || ix.CountFailedKept(false) != ix.Count()-ix.CountFinal(true) {
 				t.Fatalf("%v: rows=%d bad=%d count=%d countRetry=%d over %d lines", format, ix.Rows(), ix.BadRows(), ix.Count(), ix.CountFinal(true), lines)
 			}
 			if len(ix.final) > limit/64+1 || len(ix.failed) > limit/64+1 {

@@ -94,6 +94,24 @@ func (ix *Index) CountFinal(retryFailed bool) int {
 	return n
 }
 
+// CountFailedKept is the number of lines whose last outcome failed and that
+// a resumed run will not send again (Final(line, retryFailed) and failed):
+// the job's failures an earlier run left, which still count when the
+// resumed run decides whether the job had failed rows. With retryFailed
+// every failed line is sent again, so none is kept.
+func (ix *Index) CountFailedKept(retryFailed bool) int {
+	if retryFailed {
+		return 0
+	}
+	n := 0
+	for i, w := range ix.final {
+		if i < len(ix.failed) {
+			n += bits.OnesCount64(w & ix.failed[i])
+		}
+	}
+	return n
+}
+
 // Rows is the number of report rows read.
 func (ix *Index) Rows() int { return ix.rows }
 

@@ -149,6 +149,11 @@ func TestLoadIndex(t *testing.T) {
 				t.Errorf("Count()=%d CountFinal(false)=%d CountFinal(true)=%d, want %d %d %d",
 					ix.Count(), ix.CountFinal(false), ix.CountFinal(true), len(tt.final), len(tt.final), len(tt.finalRetry))
 			}
+			// The failed lines a resume keeps are the final ones that
+			// --retry-failed sends again.
+			if kept := len(tt.final) - len(tt.finalRetry); ix.CountFailedKept(false) != kept || ix.CountFailedKept(true) != 0 {
+				t.Errorf("CountFailedKept(false)=%d CountFailedKept(true)=%d, want %d 0", ix.CountFailedKept(false), ix.CountFailedKept(true), kept)
+			}
 			if ix.Rows() != tt.rows || ix.BadRows() != tt.bad || ix.Truncated() != tt.truncated {
 				t.Errorf("Rows()=%d BadRows()=%d Truncated()=%v, want %d %d %v", ix.Rows(), ix.BadRows(), ix.Truncated(), tt.rows, tt.bad, tt.truncated)
 			}
