@@ -89,7 +89,7 @@ func deps(graph map[string][]string, pkg string) []string {
 //	go list -deps ./input | grep '^cogpass'
 func TestLayout(t *testing.T) {
 	graph := imports(t)
-	for _, pkg := range []string{"cogpass/job", "cogpass/cognito", "cogpass/cognito/quota", "cogpass/cognito/policy", "cogpass/pacing", "cogpass/input", "cogpass/report", "cogpass/emulator", "cogpass/cmd/cogpass"} {
+	for _, pkg := range []string{"cogpass/job", "cogpass/cognito", "cogpass/cognito/quota", "cogpass/cognito/policy", "cogpass/pacing", "cogpass/input", "cogpass/report", "cogpass/export", "cogpass/emulator", "cogpass/cmd/cogpass"} {
 		if _, ok := graph[pkg]; !ok {
 			t.Errorf("package %s is missing: update this test and docs/architecture.md together", pkg)
 		}

@@ -2,6 +2,7 @@ package cognito
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -74,6 +75,18 @@ func TestServiceModelErrors(t *testing.T) {
 			if !ok || got != want {
 				t.Errorf("%s: %s is %v (in table: %v), want %v", op, code, got, ok, want)
 			}
+		}
+	}
+}
+
+// TestServiceModelCoversAPI: every operation of the API interface has its
+// model errors listed above, so that an operation added to API cannot
+// reach the job with codes nobody classified.
+func TestServiceModelCoversAPI(t *testing.T) {
+	api := reflect.TypeFor[API]()
+	for i := range api.NumMethod() {
+		if op := api.Method(i).Name; modelErrors[op] == nil {
+			t.Errorf("API.%s: no errors listed in modelErrors (copy them from botocore's cognito-idp service-2.json)", op)
 		}
 	}
 }

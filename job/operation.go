@@ -21,8 +21,10 @@ import (
 //     run would do; settle decides an answer lost in flight).
 //  2. Give it its line in operations (below), and its API operation's quota
 //     category in cognito/quota, which picks the pacer it runs on.
-//  3. Give the API call to the API interface (job.go) if it is new, and the
+//  3. Give the API call to cognito.API (cognito/api.go) if it is new, and the
 //     command to cmd/cogpass.
+//
+// docs/architecture.md has every step, the ones outside job/ too.
 type operation interface {
 	// Operation is the Cognito API operation of the call. Its quota
 	// category picks the pacer the call waits for.
