@@ -35,7 +35,7 @@ type SeedResult struct {
 // name for messages, which have the form name:line: problem.
 func (s *Server) SeedFromManifest(poolID, name string, r io.Reader, format input.Format, password string) (SeedResult, error) {
 	var res SeedResult
-	rows, err := input.NewReader(r, format, input.Options{Extra: seedColumns})
+	rows, err := input.NewReader(r, format, input.Options{Extra: seedColumns, ShortRecords: true})
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", name, err)
 	}

@@ -35,6 +35,10 @@ func TestSeedFromManifest(t *testing.T) {
 			"=eve": "CONFIRMED true =eve@example.com"}, 3, 1},
 		{"users.jsonl", jsonlText, input.FormatJSONL, map[string]string{"carol": "RESET_REQUIRED true carol@example.com", "dave": "CONFIRMED false dave@example.com"}, 2, 0},
 		{"stdin", jsonlText, input.FormatDetect, map[string]string{"carol": "RESET_REQUIRED true carol@example.com"}, 2, 0},
+		// A row may stop after any column, the username's too: the rest
+		// take the defaults (docs/emulator.md).
+		{"short.csv", "username,status,enabled,email\nshort1,FORCE_CHANGE_PASSWORD\nonly1\n", input.FormatCSV,
+			map[string]string{"short1": "FORCE_CHANGE_PASSWORD true ", "only1": "CONFIRMED true "}, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

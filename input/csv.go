@@ -159,6 +159,9 @@ func (r *Reader) nextCSV() (Row, error) {
 	}
 	line, _ := r.csv.FieldPos(0)
 	row := Row{Line: line}
+	if r.opts.ShortRecords && len(rec) < len(r.cols) && !r.guard.cutAt(line) {
+		rec = append(rec, make([]string, len(r.cols)-len(rec))...)
+	}
 	if r.extraOf != nil {
 		// encoding/csv makes new strings for every record, ReuseRecord or
 		// not: they may be kept.

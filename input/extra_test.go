@@ -111,3 +111,43 @@ func TestReaderExtraRefusals(t *testing.T) {
 		t.Errorf("no extra columns asked: %v %v %v %v", got, extras, unknown, err)
 	}
 }
+
+// TestReaderShortRecords: with ShortRecords a CSV record that stops early
+// reads its missing fields as empty (the emulator's seed file); without it
+// the record is a bad row, as a manifest's must be.
+func TestReaderShortRecords(t *testing.T) {
+	in := "username,status,email\nann,FORCE_CHANGE_PASSWORD\nbob\ncarol,CONFIRMED,c@example.com,extra\n"
+	for _, tt := range []struct {
+		short bool
+		want  []string
+	}{
+		{true, []string{"2|ann|", "3|bob|", "4|carol|has 4 fields, the header has 3"}},
+		{false, []string{"2|ann|has 2 fields, the header has 3", "3|bob|has 1 fields, the header has 3", "4|carol|has 4 fields, the header has 3"}},
+	} {
+		rd, err := NewReader(strings.NewReader(in), FormatCSV, Options{Extra: []string{"status", "email"}, ShortRecords: tt.short})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var first map[string]string
+		for {
+			row, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = row.Extra
+			}
+			got = append(got, render(row))
+		}
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("ShortRecords %v: rows\n%s\nwant\n%s", tt.short, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+		if want := map[string]string{"status": "FORCE_CHANGE_PASSWORD", "email": ""}; tt.short && !maps.Equal(first, want) {
+			t.Errorf("short record's extra %v, want %v", first, want)
+		}
+	}
+}

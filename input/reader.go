@@ -56,6 +56,12 @@ type Options struct {
 	// manifest column. NewReader's checks (encoding, header, line numbers)
 	// and the row's checks apply as to any manifest.
 	Extra []string
+	// ShortRecords reads a CSV record with fewer fields than the header as
+	// if the missing trailing fields were empty, instead of refusing it: the
+	// emulator's seed file lets a row stop after the username and take the
+	// defaults. A manifest refuses such a row (a column lost in an edit must
+	// not become an empty password or pool).
+	ShortRecords bool
 }
 
 // Limits. A real row is well under a kilobyte; the caps keep memory flat
