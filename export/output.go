@@ -207,3 +207,18 @@ func (o *Output) Abandon() {
 	o.buf.Flush()
 	o.file.Close()
 }
+
+// Discard ends an export that must leave nothing behind (a usage error
+// found once the listing started, such as a filter Cognito refuses on the
+// first page): the .partial file is closed and removed. On a stream it is
+// Abandon. An error is the file system's: the .partial may still be there.
+func (o *Output) Discard() error {
+	if o.file == nil {
+		return nil
+	}
+	o.file.Close()
+	if err := os.Remove(o.partial); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -251,7 +251,12 @@ func exportFailed(ctx context.Context, err error, out *export.Output, sel export
 		return &job.Stopped{Err: fmt.Errorf("interrupted at page %d, after %d users listed\n%s", le.Page, le.Users, incomplete)}
 	}
 	// Cognito parses the filter when it reads the first page.
+	// A usage error leaves nothing behind: the .partial holds the header
+	// only, and goes.
 	if le.Page == 1 && le.Code == "InvalidParameterException" && sel.Filter != "" {
+		if derr := out.Discard(); derr != nil {
+			return usageError("--filter %q: Cognito refused it: %s\n%s could not be removed: %v", sel.Filter, errMessage(le.Err), out.Partial(), derr)
+		}
 		return usageError("--filter %q: Cognito refused it: %s", sel.Filter, errMessage(le.Err))
 	}
 	return &job.Stopped{Err: cognito.WithHint(fmt.Errorf("%w\n%s", err, incomplete), le.Code)}

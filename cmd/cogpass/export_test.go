@@ -652,3 +652,24 @@ func TestExportSingular(t *testing.T) {
 		t.Errorf("final line: %s", stderr)
 	}
 }
+
+// TestExportRefusedFilterLeavesNothing: a filter Cognito refuses is a usage
+// error (exit 2), and a usage error leaves nothing behind: neither --output
+// nor its .partial (which held the header only) is left in the directory.
+func TestExportRefusedFilterLeavesNothing(t *testing.T) {
+	e := newExportEnv(t, 10, emulator.Options{Seed: 7}, nil)
+	dir := t.TempDir()
+	for _, name := range []string{"f.csv", "f.jsonl"} {
+		code, _, stderr := e.export(t, "--filter", "bogus", "--output", filepath.Join(dir, name))
+		if code != exitUsage || !strings.Contains(stderr, `--filter "bogus": Cognito refused it`) {
+			t.Errorf("%s: exit %d, want %d:\n%s", name, code, exitUsage, stderr)
+		}
+	}
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range left {
+		t.Errorf("left behind: %s", f.Name())
+	}
+}
