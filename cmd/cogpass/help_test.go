@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"cogpass/input"
 )
 
 // updateGolden rewrites the golden files: go test ./cmd/cogpass -run Help -update (the summary's: go test ./job -run Summary -update)
@@ -138,5 +140,59 @@ func TestHelpOnStdout(t *testing.T) {
 				t.Errorf("%s %s: exit %d, stderr starts %.60q, stdout starts %.40q; want 0, no stderr and the help on stdout", name, h, code, stderr, stdout)
 			}
 		}
+	}
+}
+
+// TestHelpCommand: 'cogpass help COMMAND' is 'cogpass COMMAND --help' (it
+// printed the general usage and ignored COMMAND), for every name and alias;
+// 'help' alone and 'help help' are the general usage.
+func TestHelpCommand(t *testing.T) {
+	for _, name := range allCommandNames() {
+		stdout, stderr, code := runHelp(t, "help", name)
+		wantOut, wantErr, _ := runHelp(t, name, "--help")
+		if code != exitOK || stdout != wantOut || stderr != wantErr {
+			t.Errorf("help %s: exit %d, stdout starts %.60q; want 0 and the output of %s --help, which starts %.60q", name, code, stdout, name, wantOut)
+		}
+	}
+	usage, _, _ := runHelp(t, "--help")
+	for _, args := range [][]string{{"help"}, {"help", "help"}} {
+		if stdout, _, code := runHelp(t, args...); code != exitOK || stdout != usage {
+			t.Errorf("%q: exit %d, want 0 and the general usage:\n%s", args, code, stdout)
+		}
+	}
+}
+
+// TestChangeHelpColumnsAreAManifest: the columns change's help lists make a
+// manifest the reader accepts, row and all. The help listed access_token,
+// previous_password and proposed_password; the reader requires a username
+// column and a non-empty username (README: "username | all (required)").
+func TestChangeHelpColumnsAreAManifest(t *testing.T) {
+	help, _, _ := runHelp(t, "change", "--help")
+	m := regexp.MustCompile(`\(columns ([a-z_,\s]+);`).FindStringSubmatch(help)
+	if m == nil {
+		t.Fatalf("no '(columns ...;' in change's help:\n%s", help)
+	}
+	values := map[string]string{"username": "alice", "access_token": "eyJraWQ.eyJzdWIi.c2ln",
+		"previous_password": "Old-pass-1234", "proposed_password": "New-pass-1234"}
+	var header, row []string
+	for _, c := range strings.Split(m[1], ",") {
+		c = strings.TrimSpace(c)
+		v, ok := values[c]
+		if !ok {
+			t.Fatalf("help lists a column %q this test does not know", c)
+		}
+		header, row = append(header, c), append(row, v)
+	}
+	csv := strings.Join(header, ",") + "\n" + strings.Join(row, ",") + "\n"
+	rd, err := input.NewReader(strings.NewReader(csv), input.FormatCSV, input.Options{})
+	if err != nil {
+		t.Fatalf("a manifest of the columns the help lists (%s) is refused: %v", m[1], err)
+	}
+	r, err := rd.Next()
+	if err != nil || r.Err != nil {
+		t.Fatalf("its row: %v, %v", err, r.Err)
+	}
+	if r.AccessToken == "" || r.ProposedPassword == "" {
+		t.Errorf("row read without its change columns: %+v", r)
 	}
 }

@@ -81,6 +81,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
+		// help COMMAND is COMMAND --help; an unknown COMMAND is the
+		// unknown-command error.
+		if len(args) > 1 && args[1] != "help" {
+			cmd, ok := lookupCommand(args[1])
+			if !ok {
+				return unknownCommand(args[1])
+			}
+			return cmd.run(ctx, []string{"--help"}, stdout, stderr)
+		}
 		printUsage(stdout)
 		return nil
 	case "-version", "--version", "version":

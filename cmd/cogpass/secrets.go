@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 
 	"filippo.io/age"
 
@@ -43,11 +44,14 @@ func (f *secretsFlags) flagSet(stderr io.Writer) *flag.FlagSet {
 func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f secretsFlags
 	fs := f.flagSet(stderr)
-	if len(args) > 0 && args[0] == "decrypt" {
+	switch {
+	case len(args) > 0 && args[0] == "decrypt":
 		args = args[1:]
-	} else if len(args) == 0 || args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
-		fs.Usage()
-		return usageError("usage: cogpass secrets decrypt [--identity FILE] [--latest] FILE...")
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+	default:
+		// One line, as a misspelt command: what is wrong, the valid
+		// subcommands, the short usage; not the whole help.
+		return secretsSubcommandError(args)
 	}
 	if err := parseFlagsWithArgs(fs, args, stdout); err != nil {
 		return err
@@ -105,4 +109,18 @@ func runSecrets(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// secretsSubcommands are the subcommands of 'cogpass secrets'.
+var secretsSubcommands = []string{"decrypt"}
+
+// secretsSubcommandError is a missing or unknown subcommand of 'cogpass
+// secrets': one line with the valid subcommands, then the short usage.
+func secretsSubcommandError(args []string) error {
+	want := strings.Join(secretsSubcommands, ", ")
+	msg := "name a subcommand: " + want
+	if len(args) > 0 {
+		msg = fmt.Sprintf("unknown subcommand %q: want %s", args[0], want)
+	}
+	return usageError("secrets: %s\n%s", msg, shortUsage("secrets"))
 }

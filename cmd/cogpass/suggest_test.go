@@ -31,6 +31,12 @@ func TestMisspellingsSuggest(t *testing.T) {
 		{[]string{"emulator", "--fault-rate", "often"}, `cogpass: emulator: --fault-rate "often": want a number`},
 		{[]string{"export", "--user-pool-id", "us-east-1_X", "--status", "CONFIMRED"}, `cogpass: export: --status "CONFIMRED": did you mean CONFIRMED? (want one of`},
 		{[]string{"export", "--user-pool-id", "us-east-1_X", "--status", "force_change"}, `cogpass: export: --status "force_change": did you mean FORCE_CHANGE_PASSWORD?`},
+		// secrets' subcommand is checked as a command is (it printed the
+		// whole help and a usage line, and no word of what was wrong).
+		{[]string{"secrets", "encrypt", "x"}, "cogpass: secrets: unknown subcommand \"encrypt\": want decrypt"},
+		{[]string{"secrets"}, "cogpass: secrets: name a subcommand: decrypt"},
+		// help COMMAND names a command that exists.
+		{[]string{"help", "rest"}, `cogpass: unknown command "rest": did you mean reset?`},
 	} {
 		code, stdout, stderr := cli(t, tc.args...)
 		lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
