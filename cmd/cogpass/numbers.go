@@ -22,16 +22,19 @@ const maxRate = 1_000_000
 
 // numberRanges bounds the numeric flags of every command. A flag not named
 // here (--limit: checked by its command) must still be a finite number.
+// A zero --backoff-base, --backoff-cap or --stop-grace is refused rather
+// than passed on: cognito.Backoff and the job read a zero field as unset and
+// take their default (100 ms, 20 s, 10 s), so 0 would silently mean that.
 var numberRanges = map[string]numberRange{
 	"rate":              {min: 0, minOpen: true, max: maxRate},
 	"read-rate":         {min: 0, max: maxRate}, // 0: the default
 	"concurrency":       {min: 0, max: 512},     // the only bound on an explicit count; the automatic one stops at pacing.MaxWorkers
 	"password-length":   {min: 0, max: 256},     // Cognito's longest password; the policy's minimum is checked later
 	"max-attempts":      {min: 1, max: 100},     // with the 20 s backoff cap, 100 attempts is half an hour for one row
-	"backoff-base":      {min: 0, max: 3600},
-	"backoff-cap":       {min: 0, max: 3600},
+	"backoff-base":      {min: 0, minOpen: true, max: 3600},
+	"backoff-cap":       {min: 0, minOpen: true, max: 3600},
 	"progress-interval": {min: 0, minOpen: true, max: 24 * 3600},
-	"stop-grace":        {min: 0, max: 3600},
+	"stop-grace":        {min: 0, minOpen: true, max: 3600},
 	"sample":            {min: 0, max: maxSamples},
 	"seed-users":        {min: 0, max: 10_000_000},
 	"fault-rate":        {min: 0, max: 1},

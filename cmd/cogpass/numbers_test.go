@@ -130,3 +130,34 @@ func TestNumberRangeEdges(t *testing.T) {
 		}
 	}
 }
+
+// A zero --stop-grace, --backoff-base or --backoff-cap is refused at the
+// flag in one line: the job and cognito.Backoff read a zero as "unset, take
+// the default", so before, --stop-grace 0 silently meant 10 s and
+// --backoff-base 0 meant 100 ms.
+func TestZeroDurationFlagsRefused(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		args []string
+		flag string
+	}{
+		{"set", []string{"--manifest", "m.csv", "--user-pool-id", testPool}, "stop-grace"},
+		{"reset", []string{"--manifest", "m.csv", "--user-pool-id", testPool}, "stop-grace"},
+		{"change", []string{"--manifest", "m.csv"}, "stop-grace"},
+		{"set", []string{"--manifest", "m.csv", "--user-pool-id", testPool}, "backoff-base"},
+		{"change", []string{"--manifest", "m.csv"}, "backoff-cap"},
+		{"reset", []string{"--manifest", "m.csv", "--user-pool-id", testPool}, "backoff-cap"},
+		{"export", []string{"--user-pool-id", testPool}, "backoff-base"},
+		{"export", []string{"--user-pool-id", testPool}, "backoff-cap"},
+	}
+	for _, tt := range tests {
+		for _, v := range []string{"0", "0s"} {
+			args := append(append([]string{tt.cmd}, tt.args...), "--"+tt.flag, v)
+			code, stderr := runCLI(t, args...)
+			want := "--" + tt.flag + " 0s: want a value above 0s up to 1h0m0s"
+			if code != exitUsage || strings.TrimSpace(stderr) != "cogpass: "+want {
+				t.Errorf("%s --%s %s: exit %d, stderr %q; want exit 2 and %q", tt.cmd, tt.flag, v, code, stderr, want)
+			}
+		}
+	}
+}
