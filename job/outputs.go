@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 
@@ -151,4 +153,35 @@ func WriteSummaryJSON(path string, s *Summary, runErr error, replace bool) (stri
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// checkSummaryDir refuses, as a usage error before anything is sent, a
+// --summary-json whose directory does not exist or cannot be written in:
+// the summary is written only after the job, too late to say so. The probe
+// is the write's own first step (a temporary file in that directory),
+// removed at once.
+func checkSummaryDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		return Usagef("--summary-json %s: directory %s does not exist", path, dir)
+	case err != nil:
+		return Usagef("--summary-json %s: %v", path, err)
+	case !fi.IsDir():
+		return Usagef("--summary-json %s: %s is not a directory", path, dir)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		var pe *iofs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return Usagef("--summary-json %s: cannot write in %s: %v", path, dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -48,6 +48,10 @@ type Session struct {
 	manifestSize            int64
 	replaceSummary          bool // the summary file is this job's own, from an earlier run
 
+	// summaryErr is WriteSummary's failure to write the --summary-json
+	// file: Outcome does not call the job a success without it.
+	summaryErr error
+
 	src   *manifestSource
 	plan  *Plan
 	total int64 // the manifest's rows, from the preflight (0 without one)
@@ -244,6 +248,9 @@ func (s *Session) nameOutputs() error {
 		Output{"--report's lock", lockPath(s.reportPath)},
 		Output{"--secrets' lock", lockPath(s.secretsPath)},
 	); err != nil {
+		return err
+	}
+	if err := checkSummaryDir(o.SummaryJSON); err != nil {
 		return err
 	}
 	unlock, err := lockOutputs(s.reportPath, s.secretsPath)
@@ -603,6 +610,20 @@ func (s *Session) Outcome(ctx context.Context, summary *Summary, runErr error) e
 	case earlier != "":
 		return &RowsFailed{Err: fmt.Errorf("%s: see %s", earlier, s.reportPath)}
 	}
+	if s.summaryErr != nil {
+		// Every row is done, but an automation that reads the summary
+		// file would find none: not a success. Exit 3 (stopped early,
+		// resumable) because --resume is what finishes it: a resume of a
+		// finished job sends nothing and writes the summary.
+		hint := "rerun with --resume to write it (no row is sent again)"
+		switch {
+		case o.DryRun:
+			hint = o.resumeHint("to write it")
+		case o.Manifest == "-":
+			hint = "the report holds each row's outcome (--resume needs the manifest as a file)"
+		}
+		return &Stopped{Err: fmt.Errorf("every row is done, but --summary-json %s was not written: %s", o.SummaryJSON, hint)}
+	}
 	return nil
 }
 
@@ -616,7 +637,8 @@ func (s *Session) WriteSummary(summary *Summary, runErr error) error {
 	}
 	sha, err := WriteSummaryJSON(path, summary, runErr, s.replaceSummary)
 	if err != nil {
-		return fmt.Errorf("write --summary-json: %w", err)
+		s.summaryErr = fmt.Errorf("write --summary-json: %w", err)
+		return s.summaryErr
 	}
 	if err := report.RecordSummary(s.reportPath, path, sha); err != nil {
 		return fmt.Errorf("record --summary-json in the job record: %w", err)
