@@ -46,13 +46,13 @@ func (change) check(row input.Row) *rowProblem {
 
 func (change) supplied(row input.Row) string { return row.ProposedPassword }
 
-func (change) plan(_ *runner, out *report.Row, _ *write, user *cip.AdminGetUserOutput) {
-	would := "would change the password with the access token"
-	if user == nil {
-		out.Message = would
-		return
-	}
-	out.Message = planned(would, userNotes(user))
+// plan: a dry run of change makes no call for the row (an access token
+// names the user, not a pool: nothing to look up, and the only call that
+// checks a token and a previous password is the change itself). What it
+// checked is the row's token and, in prepare, the proposed password against
+// the policy of --user-pool-id, or Cognito's default policy without one.
+func (change) plan(_ *runner, out *report.Row, w *write, _ *cip.AdminGetUserOutput) {
+	out.Message = "would change the password to " + passwordKind(w.generated) + " with the access token; the token is checked by the real run only"
 }
 
 func (change) send(ctx context.Context, r *runner, w *write) error {

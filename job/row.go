@@ -132,10 +132,12 @@ func (r *runner) process(row input.Row) *Fatal {
 		return r.done(out, start)
 	}
 
-	// Look-up, when the job needs the user's state: a dry run reports it,
-	// and a write skips federated users, and users by status.
+	// Look-up, when the job needs the user's state: a dry run of an Admin*
+	// operation reports it, and a write skips federated users, and users by
+	// status. A change row names its user by access token, with no pool to
+	// look it up in: its dry run plans without a call.
 	var user *cip.AdminGetUserOutput
-	if r.cfg.DryRun && !r.cfg.Offline || r.cfg.lookups() {
+	if r.cfg.DryRun && !r.cfg.Offline && r.op.traits().admin || r.cfg.lookups() {
 		res := r.call(r.read, row.Line, r.perPool(w.poolID, func(ctx context.Context) error {
 			var err error
 			user, err = r.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &w.poolID, Username: &row.Username})
