@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"slices"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
@@ -22,7 +23,8 @@ import (
 //  2. Give it its line in operations (below), and its API operation's quota
 //     category in cognito/quota, which picks the pacer it runs on.
 //  3. Give the API call to cognito.API (cognito/api.go) if it is new, and the
-//     command to cmd/cogpass.
+//     command to cmd/cogpass (its table, commands.go), whose flags follow
+//     the traits (Command.NamesUserInPool, Command.SendsPassword).
 //
 // docs/architecture.md has every step, the ones outside job/ too.
 type operation interface {
@@ -83,6 +85,33 @@ func (c Command) traits() traits {
 		return op.traits()
 	}
 	return traits{}
+}
+
+// NamesUserInPool reports whether the command's call names the user by user
+// pool and username: an Admin* operation (AdminSetUserPassword,
+// AdminResetUserPassword), which is signed with AWS credentials, needs a
+// pool for every row, and lets the job look the user up first
+// (AdminGetUser), skip it by status and sign it out. Without it
+// (ChangePassword) the user's access token names the user and the call is
+// sent unsigned. False for an unknown command.
+func (c Command) NamesUserInPool() bool { return c.traits().admin }
+
+// SendsPassword reports whether the command's call sends a password,
+// supplied by the row or generated (AdminSetUserPassword's Password,
+// ChangePassword's ProposedPassword): its job has a secrets file for
+// generated passwords and reads the pool's policy. AdminResetUserPassword
+// sends none (Cognito sends the user a code). False for an unknown command.
+func (c Command) SendsPassword() bool { return c.traits().password }
+
+// Commands are the commands that run a job, one per write operation, in
+// name order.
+func Commands() []Command {
+	cmds := make([]Command, 0, len(operations))
+	for c := range operations {
+		cmds = append(cmds, c)
+	}
+	slices.Sort(cmds)
+	return cmds
 }
 
 // write is one row's call as the row flow prepared it.

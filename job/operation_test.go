@@ -1,6 +1,7 @@
 package job
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,38 @@ func TestOperationsTable(t *testing.T) {
 		{Reset, "AdminResetUserPassword", Config{}, input.Row{}, ActionReset, cognito.StatusResetRequired},
 		{Change, "ChangePassword", Config{}, input.Row{}, ActionChange, cognito.StatusConfirmed},
 	}
+	// Every operation of the table has its cases here: a new one without
+	// them fails.
+	covered := map[Command]map[string]bool{}
+	mark := func(cmd Command, what string) {
+		if covered[cmd] == nil {
+			covered[cmd] = map[string]bool{}
+		}
+		covered[cmd][what] = true
+	}
+	defer func() {
+		for cmd, op := range operations {
+			for _, what := range []string{"action", "describe", "traits"} {
+				if !covered[cmd][what] {
+					t.Errorf("%s: no %s case in TestOperationsTable", cmd, what)
+				}
+			}
+			if _, ok := quota.Lookup(op.Operation()); !ok {
+				t.Errorf("%s: %s has no quota category", cmd, op.Operation())
+			}
+			if cmd.Operation() != op.Operation() {
+				t.Errorf("%s: Operation() = %q, its operation's is %q", cmd, cmd.Operation(), op.Operation())
+			}
+			if !slices.Contains(Commands(), cmd) {
+				t.Errorf("%s: not in Commands()", cmd)
+			}
+		}
+		if len(Commands()) != len(operations) {
+			t.Errorf("Commands() = %q: want the %d commands of operations", Commands(), len(operations))
+		}
+	}()
 	for _, c := range cases {
+		mark(c.cmd, "action")
 		if got := c.cmd.Operation(); got != c.operation {
 			t.Errorf("%s: Operation() = %q, want %q", c.cmd, got, c.operation)
 		}
@@ -55,8 +87,31 @@ func TestOperationsTable(t *testing.T) {
 		{Reset, false, "reset the passwords"},
 		{Change, false, "change the passwords"},
 	} {
+		mark(c.cmd, "describe")
 		if got := describe(c.cmd, c.permanent); got != c.want {
 			t.Errorf("describe(%s, %v) = %q, want %q (the confirmation prompt's words)", c.cmd, c.permanent, got, c.want)
+		}
+	}
+	// What cmd/cogpass chooses a job command's flags by: the Admin*
+	// operations name the user by pool and username (and are signed);
+	// ChangePassword names it by access token, unsigned. Set and change
+	// send a password (Password, ProposedPassword); AdminResetUserPassword
+	// sends none.
+	for _, c := range []struct {
+		cmd                    Command
+		namesUserInPool, sends bool
+	}{
+		{Set, true, true},
+		{Reset, true, false},
+		{Change, false, true},
+		{"delete", false, false},
+	} {
+		mark(c.cmd, "traits")
+		if got := c.cmd.NamesUserInPool(); got != c.namesUserInPool {
+			t.Errorf("%s: NamesUserInPool() = %v, want %v", c.cmd, got, c.namesUserInPool)
+		}
+		if got := c.cmd.SendsPassword(); got != c.sends {
+			t.Errorf("%s: SendsPassword() = %v, want %v", c.cmd, got, c.sends)
 		}
 	}
 	if _, ok := quota.Lookup(signOut{}.Operation()); !ok {

@@ -203,19 +203,24 @@ func TestCompletionFlagsFromFlagSet(t *testing.T) {
 	}
 }
 
-// TestJobCommandsAreCommands: every job command is in the table by its
-// own name and its AWS CLI alias, and completion offers the flags its job
-// parses.
+// TestJobCommandsAreCommands: every job command (job.Commands, the job's
+// table of operations, so that a new operation without its command fails
+// here) is in the table by its own name and its AWS CLI alias (its API
+// operation in kebab case), and completion offers the flags its job parses.
 func TestJobCommandsAreCommands(t *testing.T) {
-	aliases := map[job.Command]string{job.Set: "admin-set-user-password", job.Reset: "admin-reset-user-password", job.Change: "change-password"}
-	for _, cmd := range []job.Command{job.Set, job.Reset, job.Change} {
+	cmds := job.Commands()
+	if len(cmds) < 3 {
+		t.Fatalf("job.Commands() = %q: set, reset and change at least", cmds)
+	}
+	for _, cmd := range cmds {
 		c, ok := lookupCommand(string(cmd))
 		if !ok {
 			t.Errorf("no command %s", cmd)
 			continue
 		}
-		if a, ok := lookupCommand(aliases[cmd]); !ok || a != c {
-			t.Errorf("%s is not an alias of %s", aliases[cmd], cmd)
+		alias := awsCLIName(cmd.Operation())
+		if a, ok := lookupCommand(alias); !ok || a != c || c.alias != alias {
+			t.Errorf("%s is not an alias of %s", alias, cmd)
 		}
 		fs := flag.NewFlagSet(string(cmd), flag.ContinueOnError)
 		(&jobFlags{}).register(fs, cmd)
@@ -241,6 +246,56 @@ func TestCompletionStatuses(t *testing.T) {
 	for _, s := range flagWords["export status"] {
 		if _, err := buildSelection("", s, false); err != nil {
 			t.Errorf("--status %s offered and refused: %v", s, err)
+		}
+	}
+}
+
+// awsCLIName is an API operation's name as the AWS CLI spells it:
+// AdminSetUserPassword is admin-set-user-password.
+func awsCLIName(operation string) string {
+	var b strings.Builder
+	for i, r := range operation {
+		if 'A' <= r && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// TestJobFlagsFollowTraits: a job command's flags are chosen by what its
+// operation does (job.Command's NamesUserInPool and SendsPassword), not by
+// which command it is, so that a new operation gets the flags that fit it.
+// A command whose call sends a password has the secrets and password
+// flags; one whose call names the user in a pool has the look-up flags
+// (--read-rate, --include-federated, --skip-status, --sign-out) and no
+// --no-sign-request; one that names the user by token has the reverse
+// (--skip-status registered only to say why not).
+func TestJobFlagsFollowTraits(t *testing.T) {
+	password := []string{"secrets", "secrets-recipient", "secrets-recipients-file", "secrets-identity", "password-length", "password-symbols"}
+	pool := []string{"read-rate", "include-federated", "sign-out"}
+	for _, cmd := range job.Commands() {
+		fs := flag.NewFlagSet(string(cmd), flag.ContinueOnError)
+		(&jobFlags{}).register(fs, cmd)
+		has := func(name string) bool { return fs.Lookup(name) != nil }
+		for _, name := range password {
+			if has(name) != cmd.SendsPassword() {
+				t.Errorf("%s: --%s registered %v, but its call sends a password: %v", cmd, name, has(name), cmd.SendsPassword())
+			}
+		}
+		for _, name := range pool {
+			if has(name) != cmd.NamesUserInPool() {
+				t.Errorf("%s: --%s registered %v, but its call names the user in a pool: %v", cmd, name, has(name), cmd.NamesUserInPool())
+			}
+		}
+		if has("no-sign-request") == cmd.NamesUserInPool() {
+			t.Errorf("%s: --no-sign-request registered %v; its call names the user in a pool (signed): %v", cmd, has("no-sign-request"), cmd.NamesUserInPool())
+		}
+		if skip := fs.Lookup("skip-status"); skip == nil || strings.HasPrefix(skip.Usage, "not for") == cmd.NamesUserInPool() {
+			t.Errorf("%s: --skip-status is not what a command that names the user in a pool (%v) takes", cmd, cmd.NamesUserInPool())
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 // and a sign-out after each write (SkipStatus, Limit and SignOut, which the
 // session checks).
 func registerIncidentFlags(fs *flag.FlagSet, o *job.Options) {
-	if o.Command != job.Change {
+	if o.Command.NamesUserInPool() {
 		fs.StringVar(&o.SkipStatus, "skip-status", "", "STATUS[,STATUS]: skip users Cognito shows in one of these statuses (e.g. RESET_REQUIRED for a reset); each user is looked up first")
 		fs.BoolVar(&o.SignOut, "sign-out", false, "after each successful write, sign the user out of every device (AdminUserGlobalSignOut): refresh and access tokens stop working")
 	} else {

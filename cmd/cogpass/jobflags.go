@@ -48,7 +48,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	o := &f.opts
 	o.Command = cmd
 	f.aws.register(fs)
-	if cmd != job.Change {
+	if cmd.NamesUserInPool() {
 		fs.StringVar(&o.UserPoolID, "user-pool-id", "", "the user pool (a manifest's user_pool_id column overrides it per row)")
 	} else {
 		fs.StringVar(&o.UserPoolID, "user-pool-id", "", "the user pool whose policy generated passwords must meet (default: Cognito's default policy)")
@@ -63,7 +63,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 		fs.Var((*stringList)(&o.ClientMetadata), "client-metadata", "KEY=VALUE passed to the pool's Lambda triggers (repeatable; a row's client_metadata overrides)")
 	}
 	fs.StringVar(&o.Report, "report", "", "per-user result report, CSV or .jsonl (default: MANIFEST.report.csv, or MANIFEST.dryrun.report.csv for a dry run)")
-	if cmd != job.Reset {
+	if cmd.SendsPassword() {
 		fs.StringVar(&o.Secrets, "secrets", "", "file for generated passwords, mode 0600 (default: MANIFEST.secrets.csv)")
 		fs.Var((*stringList)(&o.Recipients), "secrets-recipient", "age recipient (age1...) to encrypt the secrets file to (repeatable)")
 		fs.StringVar(&o.RecipientsFile, "secrets-recipients-file", "", "file of age recipients, one per line, to encrypt the secrets file to")
@@ -73,7 +73,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	}
 	op, _ := quota.Lookup(cmd.Operation())
 	fs.Float64Var(&o.Rate, "rate", quota.DefaultRate(cmd.Operation()), fmt.Sprintf("ceiling on %s calls per second; the default is %.0f%% of the %s quota's default %.0f/s, leaving headroom for your app", cmd.Operation(), quota.DefaultShare*100, op.Category, quota.DefaultRPS[op.Category]))
-	if cmd != job.Change {
+	if cmd.NamesUserInPool() {
 		fs.Float64Var(&o.ReadRate, "read-rate", quota.DefaultRate("AdminGetUser"), fmt.Sprintf("ceiling on AdminGetUser look-ups per second (dry run, federated-user check); the default is %.0f%% of the UserRead quota's default %.0f/s. A write job with look-ups goes no faster than this", quota.DefaultShare*100, quota.DefaultRPS[quota.UserRead]))
 	}
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "concurrent calls (default: chosen from the rate and the measured latency)")
@@ -86,7 +86,7 @@ func (f *jobFlags) register(fs *flag.FlagSet, cmd job.Command) {
 	fs.BoolVar(&o.SkipInvalid, "skip-invalid", false, "go on when the preflight finds invalid rows; they become failed rows")
 	fs.StringVar(&o.MaxFailures, "max-failures", "", "stop the job (resumable) once N rows, or N% of the rows, have failed")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation on a terminal")
-	if cmd != job.Change {
+	if cmd.NamesUserInPool() {
 		fs.BoolVar(&o.IncludeFederated, "include-federated", false, "send rows of federated (EXTERNAL_PROVIDER) users too; by default they are skipped")
 	}
 	f.logFlags.register(fs, "no progress display or log lines; errors and the summary only", "how often a progress line is logged when stderr is not a terminal")
@@ -208,9 +208,9 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		if err != nil {
 			return nil, err
 		}
-		// ChangePassword is sent unsigned: a change job without a pool
-		// to read needs no credentials.
-		if cmd != job.Change || opts.UserPoolID != "" {
+		// An Admin* call is signed; ChangePassword is sent unsigned: a
+		// change job without a pool to read needs no credentials.
+		if cmd.NamesUserInPool() || opts.UserPoolID != "" {
 			if err := requireCredentials(ctx, c, f.aws); err != nil {
 				return nil, err
 			}
