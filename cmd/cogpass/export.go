@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -121,12 +122,16 @@ func openExportOutput(path, format string, stdout io.Writer) (*export.Output, er
 	return nil, usageError("--output: %v", err)
 }
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	// With --log-format json the final error line is JSON too.
+	format := logFormatArg(args)
+	defer func() { err = inLogFormat(format, err) }()
 	var f exportFlags
 	fs := f.flagSet(stderr)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
+	format = f.logFormat
 	log, err := newLogger(f.logFormat, f.quiet, stderr)
 	if err != nil {
 		return err
@@ -228,10 +233,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if out.Path() != "" {
 		dest = out.Path()
 	}
-	fmt.Fprintf(stderr, "export: %s written to %s (%d listed in %s, %d excluded, %s, %d throttled, %s)\n",
-		plural(int(res.Written), "user"), dest, res.Users, plural(res.Pages, "page"), res.Excluded, plural(int(res.Calls), "call"), res.Throttled, time.Since(start).Round(time.Millisecond))
+	elapsed := time.Since(start).Round(time.Millisecond)
+	printLine(stderr, f.logFormat, slog.LevelInfo, fmt.Sprintf("export: %s written to %s (%d listed in %s, %d excluded, %s, %d throttled, %s)",
+		plural(int(res.Written), "user"), dest, res.Users, plural(res.Pages, "page"), res.Excluded, plural(int(res.Calls), "call"), res.Throttled, elapsed),
+		"written", res.Written, "output", dest, "listed", res.Users, "pages", res.Pages, "excluded", res.Excluded, "calls", res.Calls, "throttled", res.Throttled, "elapsed", elapsed.String())
 	if len(ex) > 0 && res.Excluded == 0 {
-		fmt.Fprintf(stderr, "export: note: no listed user matched a name in %s\n", f.exclude)
+		printLine(stderr, f.logFormat, slog.LevelWarn, fmt.Sprintf("export: note: no listed user matched a name in %s", f.exclude))
 	}
 	return nil
 }

@@ -173,11 +173,15 @@ var (
 
 // runJob is set, reset and change: one job over a manifest. The job's life
 // is a job.Session; here are the flags, the prompt and the display.
-func runJob(ctx context.Context, cmd job.Command, example string, args []string, stdout, stderr io.Writer) error {
+func runJob(ctx context.Context, cmd job.Command, example string, args []string, stdout, stderr io.Writer) (err error) {
+	// With --log-format json the final error line is JSON too.
+	format := logFormatArg(args)
+	defer func() { err = inLogFormat(format, err) }()
 	var f jobFlags
 	if err := parseFlags(f.flagSet(cmd, example, stderr), args, stdout); err != nil {
 		return err
 	}
+	format = f.logFormat
 	// Log lines go through the progress display on a terminal, so that
 	// they do not tear its bar.
 	sink := newLogSink(stderr)
@@ -251,7 +255,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	if summary != nil && f.logFormat == "json" {
 		// Every line of stderr is JSON: the summary too.
 		if err := printSummaryJSON(stderr, summary, runErr, reportPath, secretsPath); err != nil {
-			fmt.Fprintf(stderr, "cogpass: print the summary: %v\n", err)
+			printLine(stderr, f.logFormat, slog.LevelError, fmt.Sprintf("cogpass: print the summary: %v", err))
 		}
 	} else if summary != nil {
 		fmt.Fprintln(stderr)
@@ -266,7 +270,7 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 		}
 	}
 	if err := s.WriteSummary(summary, runErr); err != nil {
-		fmt.Fprintf(stderr, "cogpass: %v\n", err)
+		printLine(stderr, f.logFormat, slog.LevelError, fmt.Sprintf("cogpass: %v", err))
 	}
 	return s.Outcome(ctx, summary, runErr)
 }

@@ -58,9 +58,19 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	if err != errUsagePrinted {
+	code := exitCodeOf(err)
+	var jl *jsonLogged
+	switch {
+	case errors.As(err, &jl):
+		printErrorJSON(stderr, jl.Err, code)
+	case err != errUsagePrinted:
 		fmt.Fprintf(stderr, "cogpass: %v\n", err)
 	}
+	return code
+}
+
+// exitCodeOf is the exit code of err's kind.
+func exitCodeOf(err error) int {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		switch e.(type) {
 		case *job.RowsFailed:
