@@ -99,3 +99,16 @@ type poolError struct {
 
 func (e *poolError) Error() string { return e.err.Error() }
 func (e *poolError) Unwrap() error { return e.err }
+
+// noteReached records whether a call may have reached a pool: it was
+// answered with anything but ResourceNotFoundException (a success, a
+// user's error, a throttle), or one of its attempts went out and got no
+// readable answer. A job stopped by its pool's ResourceNotFoundException
+// before any call reached a pool (a mistyped --user-pool-id) changed
+// nothing anywhere; Session.Run then removes the job's files, so that the
+// corrected run needs no --resume (exit 2, as set's preflight has it).
+func (r *runner) noteReached(cr cognito.Result) {
+	if cr.Attempts > 0 && (cr.Ambiguous || cr.Code != codePoolNotFound) {
+		r.reached.Store(true)
+	}
+}

@@ -160,6 +160,10 @@ type Fatal struct {
 	Line int    // the row that met it, 0 when none
 	Code string // the API's error code, when it came from the API
 	Err  error
+
+	// unreached: the job's pool does not exist (ResourceNotFoundException)
+	// and no call of the job reached a pool (breakers.go, noteReached).
+	unreached bool
 }
 
 func (f *Fatal) Error() string {

@@ -81,6 +81,9 @@ type runner struct {
 	poolLevel poolLevelStreak
 	// gonePools maps a pool found missing to Cognito's message (breakers.go).
 	gonePools sync.Map
+	// reached is set once a call reached a pool: answered with anything
+	// but ResourceNotFoundException, or with no answer (breakers.go).
+	reached atomic.Bool
 	// inFlight counts the calls under way, for the interrupt's message.
 	inFlight atomic.Int64
 }
@@ -203,7 +206,11 @@ func Run(ctx context.Context, cfg Config, api cognito.API, rows Rows, rep Report
 		return sum, &Fatal{Err: fmt.Errorf("write report: %w", r.reportErr)}
 	}
 	if stopErr != nil || ctx.Err() != nil {
-		return sum, r.stopped()
+		fatal := r.stopped()
+		// The job's pool does not exist, and no call of this job reached
+		// any pool: the job's files hold nothing worth keeping.
+		fatal.unreached = fatal.Code == codePoolNotFound && ctx.Err() == nil && !r.reached.Load()
+		return sum, fatal
 	}
 	return sum, nil
 }
@@ -445,6 +452,7 @@ func (r *runner) callOp(pacer *pacing.Controller, operation string, line int, fn
 		Retried:   func() { r.stats.retried.Add(1) },
 	}
 	cr := c.Do(r.jobCtx, fn)
+	r.noteReached(cr)
 	res := callResult{attempts: cr.Attempts, code: cr.Code, message: cr.Message, err: cr.Err, busy: cr.Busy, ambiguous: cr.Ambiguous}
 	switch {
 	case cr.Stopped:

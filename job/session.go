@@ -563,7 +563,36 @@ func (s *Session) Run(ctx context.Context, h Hooks) (*Summary, error) {
 			runErr = &Fatal{Err: fmt.Errorf("close secrets: %w", err)}
 		}
 	}
+	var fatal *Fatal
+	if errors.As(runErr, &fatal) && fatal.unreached && !o.Resume && s.discardOutputs() {
+		return nil, &UsageError{Err: cognito.WithHint(fatal, fatal.Code)}
+	}
 	return summary, runErr
+}
+
+// discardOutputs removes the files of a job that its pool's
+// ResourceNotFoundException stopped before any call reached a pool (a
+// mistyped --user-pool-id; reset, a dry run and a manifest on stdin have no
+// preflight to find it): they hold nothing worth keeping, and would refuse
+// the corrected run ("exists") or its --resume ("user pool differs"). The
+// job ends as a usage error (exit 2, nothing left), as set's preflight ends
+// on the same pool. A --resume keeps its files: they hold an earlier run's
+// rows. A pool of several (a user_pool_id column) fails only its rows
+// (poolNotFound) and never gets here.
+//
+// It reports whether every file is gone. The report goes first: if it
+// cannot be removed, the job ends as it would have (exit 3, resumable).
+func (s *Session) discardOutputs() bool {
+	for _, p := range []string{s.reportPath, report.SidecarPath(s.reportPath), s.secretsPath} {
+		if p == "" || p == "-" {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			s.log.Warn("could not remove a file of the job", "file", p, "error", err)
+			return false
+		}
+	}
+	return true
 }
 
 // Outcome is how the run ended, as the session's error: nil when every row
@@ -572,6 +601,9 @@ func (s *Session) Run(ctx context.Context, h Hooks) (*Summary, error) {
 // could not run at all.
 func (s *Session) Outcome(ctx context.Context, summary *Summary, runErr error) error {
 	o := &s.opts
+	if usage := (*UsageError)(nil); errors.As(runErr, &usage) {
+		return runErr // Run discarded the job's files (discardOutputs)
+	}
 	if runErr != nil {
 		var fatal *Fatal
 		if errors.As(runErr, &fatal) {

@@ -155,17 +155,16 @@ func TestSessionLife(t *testing.T) {
 }
 
 // A run stopped by a signal is a *Stopped that says how to go on; without
-// a signal, a fatal answer (no such pool) is one too, with a hint.
+// a signal, a fatal answer (no such pool) is one too, with a hint. (The
+// first row names a pool that exists, and reaches it: a job stopped on its
+// pool before any call reached one is TestSessionDiscardsUnreachedJob's.)
 func TestSessionStopped(t *testing.T) {
 	e := newSessionEnv(t, 2)
 	o := e.options()
 	o.Manifest, o.Report, o.Secrets = "-", filepath.Join(t.TempDir(), "r.csv"), filepath.Join(t.TempDir(), "s.csv")
 	o.UserPoolID = "us-east-1_Missing1"
-	data, err := os.ReadFile(e.manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Stdin = strings.NewReader(string(data))
+	o.Concurrency = 1
+	o.Stdin = strings.NewReader("username,user_pool_id\nuser0," + sessionPool + "\nuser1,\n")
 	ctx := context.Background()
 	s, err := Open(ctx, o, e.connect)
 	if err != nil {

@@ -456,11 +456,16 @@ func TestManifestChangedDuringTheRun(t *testing.T) {
 }
 
 // A stopped dry run, or a stopped run from stdin, is not told to use
-// --resume, which neither accepts.
+// --resume, which neither accepts. (The first row names a pool that exists
+// and reaches it, so that the missing pool of the second stops the job with
+// exit 3: before any call reached a pool it would be exit 2, nothing left.)
 func TestStopHintsOfferOnlyAcceptedFlags(t *testing.T) {
 	e := newJobEmulator(t, 5, emulator.Options{})
-	manifest := writeManifest(t, 5)
-	code, out := runCLI(t, "set", "--user-pool-id", "us-east-1_Missing", "--manifest", manifest, "--endpoint-url", e.url, "--dry-run")
+	manifest := filepath.Join(t.TempDir(), "pools.csv")
+	if err := os.WriteFile(manifest, []byte("username,user_pool_id\nuser000001,"+testPool+"\nuser000002,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCLI(t, "set", "--user-pool-id", "us-east-1_Missing", "--manifest", manifest, "--endpoint-url", e.url, "--dry-run", "--concurrency", "1")
 	if code != exitStoppedEarly || strings.Contains(out, "--resume") {
 		t.Errorf("dry run on a missing pool: exit %d, want 3 and no --resume in the hint:\n%s", code, out)
 	}
@@ -468,7 +473,7 @@ func TestStopHintsOfferOnlyAcceptedFlags(t *testing.T) {
 	withStdin(t, bytes.NewBuffer(data))
 	dir := t.TempDir()
 	code, out = runCLI(t, "reset", "--user-pool-id", "us-east-1_Missing", "--manifest", "-", "--manifest-format", "csv", "--endpoint-url", e.url,
-		"--report", filepath.Join(dir, "r.csv"))
+		"--report", filepath.Join(dir, "r.csv"), "--concurrency", "1")
 	if code != exitStoppedEarly || strings.Contains(out, "rerun with --resume") {
 		t.Errorf("stdin run on a missing pool: exit %d, want 3 and no --resume to rerun with:\n%s", code, out)
 	}
