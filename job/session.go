@@ -253,6 +253,12 @@ func (s *Session) nameOutputs() error {
 	if err := checkSummaryDir(o.SummaryJSON); err != nil {
 		return err
 	}
+	if s.secretsPath != "" && !o.Resume && report.FormatOf(s.secretsPath) == report.JSONL {
+		// The report follows its name's extension; the secrets file is
+		// always CSV (or age), and a .jsonl name would mislead whatever
+		// reads it. A resume keeps the name its job started with.
+		return Usagef("--secrets %s: the secrets file is CSV (line,username,password,status) whatever its name; give it a .csv name", s.secretsPath)
+	}
 	unlock, err := lockOutputs(s.reportPath, s.secretsPath)
 	if err != nil {
 		return err
