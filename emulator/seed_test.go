@@ -38,7 +38,11 @@ func TestSeedFromManifest(t *testing.T) {
 		// A row may stop after any column, the username's too: the rest
 		// take the defaults (docs/emulator.md).
 		{"short.csv", "username,status,enabled,email\nshort1,FORCE_CHANGE_PASSWORD\nonly1\n", input.FormatCSV,
-			map[string]string{"short1": "FORCE_CHANGE_PASSWORD true ", "only1": "CONFIRMED true "}, 2, 0},
+			map[string]string{"short1": "FORCE_CHANGE_PASSWORD true short1@example.com", "only1": "CONFIRMED true only1@example.com"}, 2, 0},
+		// An email column left empty is no email; one the row stops
+		// before is the default.
+		{"emptymail.csv", "username,status,email\nnomail,CONFIRMED,\n", input.FormatCSV,
+			map[string]string{"nomail": "CONFIRMED true "}, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

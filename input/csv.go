@@ -159,6 +159,10 @@ func (r *Reader) nextCSV() (Row, error) {
 	}
 	line, _ := r.csv.FieldPos(0)
 	row := Row{Line: line}
+	// A short record's Extra has only the fields it has: a column it stops
+	// before is absent, not empty (the seeder gives an absent email its
+	// default, an empty one none).
+	have := len(rec)
 	if r.opts.ShortRecords && len(rec) < len(r.cols) && !r.guard.cutAt(line) {
 		rec = append(rec, make([]string, len(r.cols)-len(rec))...)
 	}
@@ -167,7 +171,7 @@ func (r *Reader) nextCSV() (Row, error) {
 		// not: they may be kept.
 		row.Extra = make(map[string]string, len(r.opts.Extra))
 		for i, x := range r.extraOf {
-			if x >= 0 && i < len(rec) {
+			if x >= 0 && i < have {
 				row.Extra[r.opts.Extra[x]] = report.Restore(rec[i])
 			}
 		}

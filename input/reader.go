@@ -57,7 +57,8 @@ type Options struct {
 	// and the row's checks apply as to any manifest.
 	Extra []string
 	// ShortRecords reads a CSV record with fewer fields than the header as
-	// if the missing trailing fields were empty, instead of refusing it: the
+	// if the missing trailing fields were empty (absent from Row.Extra),
+	// instead of refusing it: the
 	// emulator's seed file lets a row stop after the username and take the
 	// defaults. A manifest refuses such a row (a column lost in an edit must
 	// not become an empty password or pool).
