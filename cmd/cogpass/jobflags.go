@@ -275,13 +275,6 @@ func runJob(ctx context.Context, cmd job.Command, example string, args []string,
 	return s.Outcome(ctx, summary, runErr)
 }
 
-func orManifest(pool string) string {
-	if pool == "" {
-		return "(per row, from the manifest)"
-	}
-	return pool
-}
-
 // confirm asks on the terminal and reads a yes. A signal while it waits
 // (Ctrl-C) cancels: it returns ctx's error at once instead of taking the
 // next line typed as the answer. The read it leaves blocked ends with the

@@ -184,9 +184,3 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return nil
 }
-
-// jobConnection is the region and endpoint a job's client sends to, for its
-// record: `cogpass verify` reads them back.
-func jobConnection(api cognito.API, a awsFlags) (region, endpoint string) {
-	return job.Connection(api, a.endpointURL)
-}
